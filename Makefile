@@ -1,0 +1,34 @@
+# `make demo` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+# Headless runs go through Xvfb when there is no display.
+XVFB   := $(if $(DISPLAY),,xvfb-run -a -s "-screen 0 1600x1000x24")
+
+.PHONY: demo test venv sysdeps bench package clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# Pinned first so that the CPU build lying on disk is used; a bare `torch` would pull a CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+sysdeps:
+	bash scripts/install-system-deps.sh
+
+demo: $(STAMP) sysdeps
+	$(VENV)/bin/handviewer demo
+
+test: $(STAMP) sysdeps
+	$(XVFB) $(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,3 @@
+from handviewer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,28 @@
+"""The hand model: skeleton, forward kinematics, watertight mesh and inverse kinematics.
+
+`handviewer.hand.skeleton` is numpy-only; everything else loads torch, lazily, on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "HandModel": "handviewer.hand.model",
+    "HandParams": "handviewer.hand.params",
+    "random_params": "handviewer.hand.params",
+    "default_params": "handviewer.hand.params",
+    "clamp_angles": "handviewer.hand.params",
+    "forward_kinematics": "handviewer.hand.kinematics",
+    "fit_ik": "handviewer.hand.ik",
+    "ANGLE_NAMES": "handviewer.hand.template",
+    "ANGLE_LIMITS": "handviewer.hand.template",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'handviewer.hand' has no attribute {name!r}")

@@ -1,0 +1,208 @@
+"""Inverse kinematics: hand parameters from 3D joints (batched, torch).
+
+Two stages. (1) An exact analytic solve: the palm rotation by Kabsch on the five palm bones,
+then each finger's angles by atan2 down its chain, clamped to the joint limits at each joint
+before the next one is solved, so out-of-limit targets give the nearest legal finger, never a
+twisted one. On targets the model can reach this is exact. (2) Projected gradient descent on
+all parameters (angles clamped after every step) for noisy or partial targets; each hand keeps
+its best iterate, so stage 2 never makes a fit worse.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from handviewer.hand import template as T
+from handviewer.hand.kinematics import forward_kinematics
+from handviewer.hand.params import HandParams, clamp_angles
+from handviewer.hand.rotations import direction_to_flex_abd, flex_abd, kabsch, matrix_to_axis_angle, rot_x
+from handviewer.hand.skeleton import BONES, FINGER_BASES
+
+_PALM_BONES = [0, 4, 8, 12, 16]
+
+
+def fit_ik(
+    joints,
+    bones=None,
+    valid=None,
+    iterations: int = 60,
+    device=None,
+    dtype=torch.float32,
+) -> tuple[HandParams, torch.Tensor]:
+    """Fit right-hand parameters to 3D joints.
+
+    joints : (N, 21, 3) mm, array or tensor; NaN marks a missing joint.
+    bones  : optional (N, 20) or (20,) mm bone lengths to hold fixed; fitted when None.
+    valid  : optional (N, 21) bool, False for joints to ignore (in addition to NaN ones).
+    iterations: gradient steps after the analytic solve (0 = analytic only).
+    Returns (params, residual_mm (N, 21): distance of each fitted joint to its target, NaN where missing).
+    For a left hand, fit the mirrored joints (`skeleton.mirror_x`).
+    """
+    target = torch.as_tensor(np.asarray(joints) if not torch.is_tensor(joints) else joints, dtype=dtype, device=device)
+    if target.ndim != 3 or target.shape[1:] != (21, 3):
+        raise ValueError(f"joints must have shape (N, 21, 3), got {tuple(target.shape)}")
+    mask = torch.isfinite(target).all(-1)
+    if valid is not None:
+        mask &= torch.as_tensor(valid, dtype=torch.bool, device=target.device)
+    target = torch.where(mask[..., None], target, torch.zeros_like(target))
+    fixed = None
+    if bones is not None:
+        fixed = torch.as_tensor(bones, dtype=dtype, device=target.device).expand(target.shape[0], 20).clone()
+
+    with torch.no_grad():
+        params = analytic_ik(target, mask, fixed)
+    if iterations > 0:
+        params = _refine(params, target, mask, fixed is not None, iterations)
+    with torch.no_grad():
+        fitted = forward_kinematics(params).joints
+        residual = (fitted - target).norm(dim=-1)
+        residual = torch.where(mask, residual, torch.full_like(residual, float("nan")))
+    return params.detach(), residual
+
+
+def analytic_ik(target: torch.Tensor, mask: torch.Tensor, fixed_bones: torch.Tensor | None = None) -> HandParams:
+    """Exact solve for reachable targets; target (N, 21, 3) mm with zeros where `mask` (N, 21) is False."""
+    n, dtype, dev = target.shape[0], target.dtype, target.device
+    const = lambda x: torch.as_tensor(x, dtype=dtype, device=dev)  # noqa: E731
+    bones = fixed_bones if fixed_bones is not None else _bone_lengths(target, mask)
+
+    # Wrist: given, else the template's wrist placed under the centroid of the visible palm joints.
+    trans = target[:, 0].clone()
+    palm_joints = torch.as_tensor(FINGER_BASES, device=dev)
+    palm_vec = target[:, palm_joints] - trans[:, None]  # (N, 5, 3)
+    palm_ok = mask[:, palm_joints] & mask[:, :1]
+    unit = palm_vec / palm_vec.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+    rot0 = _hand_frame(unit, palm_ok, const(T.PALM_DIRECTIONS))  # (N, 3, 3)
+
+    angles = torch.zeros(n, T.NUM_ANGLES, dtype=dtype, device=dev)
+    rest = const(T.PALM_REST_FRAMES)
+    local = (rest.transpose(-1, -2)[None] @ rot0.transpose(-1, -2)[:, None] @ unit[..., None])[..., 0]  # (N, 5, 3)
+    flex, abd = direction_to_flex_abd(local)
+    angles[:, 0:10:2] = torch.where(palm_ok, flex, 0.0)
+    angles[:, 1:10:2] = torch.where(palm_ok, abd, 0.0)
+    angles = clamp_angles(angles)
+    palm = rot0[:, None] @ rest[None] @ flex_abd(angles[:, 0:10:2], angles[:, 1:10:2])  # (N, 5, 3, 3)
+
+    for finger in range(5):
+        angles = _solve_chain(finger, palm[:, finger], target, mask, angles)
+    params = HandParams(rot=matrix_to_axis_angle(rot0), trans=trans, bones=bones, angles=angles)
+    if not bool(mask[:, 0].all()):
+        params = _place_wrist(params, target, mask)
+    return params
+
+
+def _hand_frame(unit: torch.Tensor, ok: torch.Tensor, rest_dirs: torch.Tensor) -> torch.Tensor:
+    """(N, 3, 3) hand rotation from unit palm-bone directions (N, 5, 3).
+
+    Exact from the rigid palm (y to the middle MCP, index MCP in the x-y plane) when wrist, index
+    and middle MCP are visible; otherwise Kabsch over whatever palm bones are visible.
+    """
+    y = unit[:, 2]
+    x = unit[:, 1] - (unit[:, 1] * y).sum(-1, keepdim=True) * y
+    x = x / x.norm(dim=-1, keepdim=True).clamp_min(1e-9)
+    exact = torch.stack([x, y, torch.cross(x, y, dim=-1)], dim=-1)
+    # The rest index direction is not along x: rotate by its in-plane angle so that rest maps to rest.
+    rest_frame = torch.stack([rest_dirs[1] - rest_dirs[1] @ rest_dirs[2] * rest_dirs[2], rest_dirs[2]], 0)
+    rest_frame = rest_frame / rest_frame.norm(dim=-1, keepdim=True)
+    rest_frame = torch.stack([rest_frame[0], rest_frame[1], torch.cross(rest_frame[0], rest_frame[1], dim=-1)], -1)
+    exact = exact @ rest_frame.T
+    weights = ok.to(unit.dtype) + 1e-6  # a tiny weight keeps the SVD defined when nothing is visible
+    fallback = kabsch(rest_dirs.expand_as(unit), unit, weights)
+    use_exact = (ok[:, 1] & ok[:, 2])[:, None, None]
+    return torch.where(use_exact, exact, fallback)
+
+
+def _solve_chain(finger, parent, target, mask, angles):
+    """Angles of one finger's three joints, each clamped before the next is solved."""
+    base = int(FINGER_BASES[finger])
+    thumb = finger == 0
+    col = [10, 11, 12, 13, 14] if thumb else [15 + 4 * (finger - 1) + k for k in range(4)]
+    splay = 0.0 if thumb else float(T.FINGER_SPLAY[finger - 1])
+    offset = torch.as_tensor(T.THUMB_REST_OFFSET, dtype=target.dtype, device=target.device)
+    frame = parent
+    for k in range(3):
+        a, b = base + k, base + k + 1
+        ok = mask[:, a] & mask[:, b]
+        d = target[:, b] - target[:, a]
+        u = (frame.transpose(-1, -2) @ (d / d.norm(dim=-1, keepdim=True).clamp_min(1e-6))[..., None])[..., 0]
+        if k == 0 and thumb:
+            u = (offset.T @ u[..., None])[..., 0]
+        two_dof = k == 0 or (thumb and k == 1)
+        if two_dof:
+            f, ab = direction_to_flex_abd(u)
+            f_col, a_col = (col[2 * k], col[2 * k + 1]) if thumb else (col[0], col[1])
+            angles[:, f_col] = torch.where(ok, f, 0.0)
+            angles[:, a_col] = torch.where(ok, ab - splay, 0.0)
+            angles = clamp_angles(angles)
+            rot = flex_abd(angles[:, f_col], angles[:, a_col] + splay)
+            if k == 0 and thumb:
+                rot = offset @ rot
+        else:
+            f_col = col[4] if thumb else col[k + 1]
+            angles[:, f_col] = torch.where(ok, torch.atan2(u[:, 2], u[:, 1]), 0.0)
+            angles = clamp_angles(angles)
+            rot = rot_x(angles[:, f_col])
+        frame = frame @ rot
+    return angles
+
+
+def _bone_lengths(target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(N, 20) mm: measured where both ends are visible, else the mean scaled to the visible bones."""
+    ends = torch.as_tensor(BONES, device=target.device)
+    measured = (target[:, ends[:, 1]] - target[:, ends[:, 0]]).norm(dim=-1)
+    ok = mask[:, ends[:, 0]] & mask[:, ends[:, 1]]
+    mean = torch.as_tensor(T.MEAN_BONE_LENGTHS, dtype=target.dtype, device=target.device)
+    ratio = torch.where(ok, measured / mean, torch.zeros_like(measured))
+    count = ok.sum(-1, keepdim=True)
+    scale = torch.where(count > 0, ratio.sum(-1, keepdim=True) / count.clamp_min(1), torch.ones_like(count, dtype=target.dtype))
+    return torch.where(ok, measured, mean * scale)
+
+
+def _place_wrist(params: HandParams, target, mask) -> HandParams:
+    """Shift hands with a missing wrist so that their visible joints' centroid matches the target's."""
+    fitted = forward_kinematics(params).joints
+    w = mask.to(target.dtype)[..., None]
+    shift = ((target - fitted) * w).sum(1) / w.sum(1).clamp_min(1.0)
+    return HandParams(rot=params.rot, trans=params.trans + shift, bones=params.bones, angles=params.angles)
+
+
+def _refine(params: HandParams, target, mask, fixed_bones: bool, iterations: int) -> HandParams:
+    """Projected Adam on the joint error; keeps each hand's best iterate."""
+    p = params.map(lambda t: t.detach().clone().requires_grad_(True))
+    groups = [{"params": [p.rot], "lr": 0.01}, {"params": [p.angles], "lr": 0.02}, {"params": [p.trans], "lr": 0.5}]
+    if not fixed_bones:
+        groups.append({"params": [p.bones], "lr": 0.3})
+    opt = torch.optim.Adam(groups)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, iterations)
+    w = mask.to(target.dtype)
+    best = params.map(lambda t: t.detach().clone())
+    best_err = _error(forward_kinematics(best).joints.detach(), target, w)
+    for _ in range(iterations):
+        if float(best_err.max()) < 1e-8:  # every hand already fits to 0.1 um
+            break
+        opt.zero_grad(set_to_none=True)
+        err = _error(forward_kinematics(p).joints, target, w)
+        err.sum().backward()
+        opt.step()
+        sched.step()
+        with torch.no_grad():
+            p.angles.copy_(clamp_angles(p.angles))
+            p.bones.clamp_(min=1.0)
+            better = err.detach() < best_err
+            if bool(better.any()):
+                for name, value in best.tensors().items():
+                    value[better] = p.tensors()[name].detach()[better]
+                best_err = torch.where(better, err.detach(), best_err)
+    # The last step is not yet scored; score it too.
+    with torch.no_grad():
+        err = _error(forward_kinematics(p).joints, target, w)
+        better = err < best_err
+        for name, value in best.tensors().items():
+            value[better] = p.tensors()[name].detach()[better]
+    return best
+
+
+def _error(fitted, target, w) -> torch.Tensor:
+    """(N,) mean squared joint error over the visible joints, mm^2."""
+    return (((fitted - target) ** 2).sum(-1) * w).sum(-1) / w.sum(-1).clamp_min(1.0)
