@@ -1,0 +1,195 @@
+"""2D hand keypoints from files: OpenPose JSON, InterHand2.6M annotations, MediaPipe, our own format.
+
+Every loader returns `Keypoints2D` (see `handviewer.io.data`): (T, 2, 21, 3) float32 x px,
+y px, confidence in [0, 1], our joint order, right hand then left, NaN where missing.
+`load_own`/`save_own` live in `handviewer.io.own` and `load_mediapipe` in
+`handviewer.io.mediapipe_hands`; they are re-exported here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from handviewer.hand.skeleton import NUM_JOINTS, from_interhand
+from handviewer.io._files import natural_key, read_json
+from handviewer.io.camera import Camera, intrinsics, project
+from handviewer.io.data import Joints3D, Keypoints2D
+from handviewer.io.errors import FileFormatError, HandIOError
+from handviewer.io.mediapipe_hands import load_mediapipe, resolve_mediapipe_model
+from handviewer.io.own import HandSequence, load_own, save_own
+
+__all__ = ["Keypoints2D", "load_openpose", "InterHandSamples", "load_interhand", "load_mediapipe",
+           "resolve_mediapipe_model", "HandSequence", "load_own", "save_own"]
+
+_OPENPOSE_HANDS = ("hand_right_keypoints_2d", "hand_left_keypoints_2d")  # our hand order: right, left
+_TRAILING_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+
+
+# ---------------------------------------------------------------- OpenPose
+
+
+def load_openpose(source: str | Path | Iterable[str | Path], person: int = 0) -> Keypoints2D:
+    """Hand keypoints from OpenPose per-frame JSON files (`--write_json` output).
+
+    source : a folder (every *.json in it), one file, or a list of files.
+    person : which entry of "people" to read (OpenPose orders them by detection, not identity).
+    Each file holds people[person].hand_right_keypoints_2d / hand_left_keypoints_2d, flat
+    [x, y, c] * 21 in pixels, in our joint order. Confidence 0 (not detected) becomes NaN; a
+    missing person or hand is NaN. The frame index is the last number in the file name
+    (`video_000000000012_keypoints.json` -> 12). Rows are sorted by frame.
+    """
+    files = _openpose_files(source)
+    frames, rows = [], []
+    for file in files:
+        match = _TRAILING_NUMBER.search(file.stem)
+        if match is None:
+            raise FileFormatError(file, "no frame number in the file name (expected e.g. "
+                                        "'name_000000000012_keypoints.json')")
+        frames.append(int(match.group(1)))
+        rows.append(_openpose_frame(file, person))
+    frames = np.array(frames, dtype=np.int64)
+    values, counts = np.unique(frames, return_counts=True)
+    if (counts > 1).any():
+        dup = int(values[np.argmax(counts)])
+        raise FileFormatError(files[0].parent, f"two files have frame number {dup}")
+    order = np.argsort(frames, kind="stable")
+    return Keypoints2D(np.stack(rows)[order], frames[order])
+
+
+def _openpose_files(source) -> list[Path]:
+    if isinstance(source, (str, Path)):
+        source = Path(source)
+        if source.is_dir():
+            files = sorted((p for p in source.iterdir() if p.suffix.lower() == ".json"), key=natural_key)
+            if not files:
+                raise HandIOError(source, "folder holds no OpenPose .json files")
+            return files
+        return [source]
+    files = [Path(p) for p in source]
+    if not files:
+        raise ValueError("load_openpose: no files given")
+    return files
+
+
+def _openpose_frame(file: Path, person: int) -> np.ndarray:
+    """(2, 21, 3) float64 from one OpenPose JSON file."""
+    data = read_json(file)
+    if not isinstance(data, dict) or not isinstance(data.get("people"), list):
+        raise FileFormatError(file, "not an OpenPose file: no 'people' list")
+    out = np.full((2, NUM_JOINTS, 3), np.nan)
+    if person >= len(data["people"]):
+        return out
+    entry = data["people"][person]
+    for hand, key in enumerate(_OPENPOSE_HANDS):
+        flat = entry.get(key) or []
+        try:
+            values = np.array(flat, dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise FileFormatError(file, f"{key}: not a list of numbers") from e
+        if values.size == 0:
+            continue
+        if values.shape != (NUM_JOINTS * 3,):
+            raise FileFormatError(file, f"{key}: expected {NUM_JOINTS * 3} numbers (x, y, c per joint), "
+                                        f"got {values.size}")
+        xyc = values.reshape(NUM_JOINTS, 3)
+        xyc[~(xyc[:, 2] > 0)] = np.nan
+        out[hand] = xyc
+    return out
+
+
+# ---------------------------------------------------------------- InterHand2.6M
+
+
+@dataclass(frozen=True, eq=False)
+class InterHandSamples:
+    """InterHand2.6M images with their ground truth, one row per image record of data.json (file order).
+
+    keypoints  : 2D ground truth, the 3D joints projected with each image's camera; confidence 1, NaN if invalid.
+    joints     : (T, 2, 21, 3) mm in each image's camera frame (X_cam = camrot @ (world - campos)).
+    cameras    : per row, the image's intrinsics and size.
+    file_names : per row, the image file name as written in data.json.
+    image_ids  : per row, the image id.
+    hand_types : per row, "right", "left" or "interacting".
+    frame_indices of `keypoints` and `joints` are InterHand's `frame_idx` (not unique across cameras).
+    """
+
+    keypoints: Keypoints2D
+    joints: Joints3D
+    cameras: tuple[Camera, ...]
+    file_names: tuple[str, ...]
+    image_ids: tuple[int, ...]
+    hand_types: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.cameras)
+
+
+def load_interhand(data_json: str | Path, camera_json: str | Path, joint_3d_json: str | Path) -> InterHandSamples:
+    """Read InterHand2.6M annotations (the official `*_data.json`, `*_camera.json`, `*_joint_3d.json`).
+
+    data_json     : COCO-style {"images": [...], "annotations": [...]}; an image names its capture,
+                    camera, frame_idx, width and height.
+    camera_json   : {capture: {"campos"|"camrot"|"focal"|"princpt": {camera: value}}}, mm and pixels.
+    joint_3d_json : {capture: {frame_idx: {"world_coord": (42, 3) mm, "joint_valid": 42, ...}}}.
+    A joint is valid when both joint_3d's and the annotation's joint_valid say so.
+    """
+    data_path, camera_path, joint_path = Path(data_json), Path(camera_json), Path(joint_3d_json)
+    data, cams, j3d = read_json(data_path), read_json(camera_path), read_json(joint_path)
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        raise FileFormatError(data_path, "not an InterHand2.6M data file: no 'images' list")
+    annotations = {a.get("image_id"): a for a in data.get("annotations", []) if isinstance(a, dict)}
+    rows = [_interhand_image(img, annotations.get(img.get("id")), cams, j3d, data_path, camera_path, joint_path)
+            for img in data["images"]]
+    if not rows:
+        raise FileFormatError(data_path, "no images")
+    joints = np.stack([r[0] for r in rows])  # (T, 2, 21, 3) mm
+    cameras = tuple(r[1] for r in rows)
+    xy = np.stack([project(j, cam) for j, cam in zip(joints, cameras)])  # (T, 2, 21, 2) px
+    conf = np.where(np.isfinite(joints[..., :1]), 1.0, np.nan)
+    frames = np.array([r[2]["frame_idx"] for r in rows], dtype=np.int64)
+    return InterHandSamples(
+        keypoints=Keypoints2D(np.concatenate([xy, conf], axis=-1), frames),
+        joints=Joints3D(joints, frames),
+        cameras=cameras,
+        file_names=tuple(str(r[2].get("file_name", "")) for r in rows),
+        image_ids=tuple(int(r[2].get("id", -1)) for r in rows),
+        hand_types=tuple(str(r[3]) for r in rows),
+    )
+
+
+def _interhand_image(img, ann, cams, j3d, data_path, camera_path, joint_path):
+    """(joints (2, 21, 3) mm camera frame, Camera, image record, hand type) for one image record."""
+    try:
+        capture, camera, frame = str(img["capture"]), str(img["camera"]), str(img["frame_idx"])
+        width, height = int(img["width"]), int(img["height"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise FileFormatError(data_path, "image record lacks capture/camera/frame_idx/width/height: "
+                                         f"{img!r:.200}") from e
+    try:
+        cap = cams[capture]
+        campos = np.array(cap["campos"][camera], dtype=np.float64).reshape(3)
+        camrot = np.array(cap["camrot"][camera], dtype=np.float64).reshape(3, 3)
+        (fx, fy), (cx, cy) = cap["focal"][camera], cap["princpt"][camera]
+        cam = Camera(intrinsics(float(fx), float(fy), float(cx), float(cy)), width, height)
+    except (KeyError, TypeError, ValueError) as e:
+        raise FileFormatError(camera_path, f"no valid campos/camrot/focal/princpt for capture {capture}, "
+                                           f"camera {camera} ({type(e).__name__}: {e})") from e
+    try:
+        record = j3d[capture][frame]
+        world = np.array(record["world_coord"], dtype=np.float64).reshape(2 * NUM_JOINTS, 3)
+        valid = np.array(record["joint_valid"], dtype=bool).reshape(2 * NUM_JOINTS)
+    except (KeyError, TypeError, ValueError) as e:
+        raise FileFormatError(joint_path, f"no valid world_coord/joint_valid (42 joints) for capture {capture}, "
+                                          f"frame {frame} ({type(e).__name__}: {e})") from e
+    if ann is not None and "joint_valid" in ann:
+        valid &= np.array(ann["joint_valid"], dtype=bool).reshape(2 * NUM_JOINTS)
+    cam_coord = (world - campos) @ camrot.T  # (42, 3) mm, X_cam = camrot @ (world - campos)
+    cam_coord[~valid] = np.nan
+    joints = from_interhand(cam_coord).reshape(2, NUM_JOINTS, 3)
+    hand_type = (ann or {}).get("hand_type") or record.get("hand_type") or ""
+    return joints, cam, img, hand_type
