@@ -67,9 +67,9 @@ def analytic_ik(target: torch.Tensor, mask: torch.Tensor, fixed_bones: torch.Ten
     const = lambda x: torch.as_tensor(x, dtype=dtype, device=dev)  # noqa: E731
     bones = fixed_bones if fixed_bones is not None else _bone_lengths(target, mask)
 
-    # Wrist: given, else the template's wrist placed under the centroid of the visible palm joints.
-    trans = target[:, 0].clone()
+    # Wrist: given, else where the template palm fitted rigidly to the visible knuckles puts it.
     palm_joints = torch.as_tensor(FINGER_BASES, device=dev)
+    trans = torch.where(mask[:, :1], target[:, 0], _wrist_from_palm(target, mask, bones))
     palm_vec = target[:, palm_joints] - trans[:, None]  # (N, 5, 3)
     palm_ok = mask[:, palm_joints] & mask[:, :1]
     unit = palm_vec / palm_vec.norm(dim=-1, keepdim=True).clamp_min(1e-6)
@@ -90,6 +90,23 @@ def analytic_ik(target: torch.Tensor, mask: torch.Tensor, fixed_bones: torch.Ten
     if not bool(mask[:, 0].all()):
         params = _place_wrist(params, target, mask)
     return params
+
+
+def _wrist_from_palm(target: torch.Tensor, mask: torch.Tensor, bones: torch.Tensor) -> torch.Tensor:
+    """(N, 3) mm: wrist position from a rigid fit (Procrustes) of the template palm to the visible
+    knuckles (thumb CMC and MCPs); the centroid of the visible joints where fewer than 3 are visible."""
+    dirs = torch.as_tensor(T.PALM_DIRECTIONS, dtype=target.dtype, device=target.device)
+    template = dirs[None] * bones[:, _PALM_BONES, None]  # (N, 5, 3), wrist at the origin
+    seen = target[:, FINGER_BASES]
+    w = mask[:, FINGER_BASES].to(target.dtype)  # (N, 5)
+    total = w.sum(-1, keepdim=True).clamp_min(1.0)
+    c_template = (template * w[..., None]).sum(1) / total
+    c_seen = (seen * w[..., None]).sum(1) / total
+    rot = kabsch(template - c_template[:, None], seen - c_seen[:, None], w + 1e-6)
+    wrist = c_seen - (rot @ c_template[..., None])[..., 0]
+    wv = mask.to(target.dtype)[..., None]
+    centroid = (target * wv).sum(1) / wv.sum(1).clamp_min(1.0)
+    return torch.where((w.sum(-1) >= 3)[:, None], wrist, centroid)
 
 
 def _hand_frame(unit: torch.Tensor, ok: torch.Tensor, rest_dirs: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,10 @@ itself becomes the fingertip cap. Each vertex gets a placement rule (`VertexRig`
     x = anchor_weights @ joints + frame[frame_index] @ (offset * scale * miter)
 
 so the mesh follows the skeleton (bone lengths exactly, since anchors are blends of joints)
-and is differentiable in every parameter (see `mesh.pose_vertices`).
+and is differentiable in every parameter (see `mesh.pose_vertices`). Vertices where the palm
+meets a finger also have a second rule rigidly attached to the finger's first bone, blended in
+(two-bone skinning), so the web between palm and finger turns partly with the finger instead of
+folding.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ DETAILS = {
     "plain": Detail(
         "plain", 2, 3,
         finger_stations=(Station(1, 0.0, True), Station(1, 0.5), Station(2, 0.0, True), Station(3, 0.0, True), Station(3, 0.6, radius_scale=0.95)),
-        thumb_stations=(Station(1, 0.55), Station(2, 0.0, True), Station(3, 0.0, True), Station(3, 0.6, radius_scale=0.95)),
+        thumb_stations=(Station(1, 0.7), Station(2, 0.0, True), Station(3, 0.0, True), Station(3, 0.6, radius_scale=0.95)),
     ),
     "refined": Detail(
         "refined", 3, 4,
@@ -57,7 +60,7 @@ DETAILS = {
             Station(3, 0.0, True), Station(3, 0.45, radius_scale=0.97), Station(3, 0.8, radius_scale=0.9),
         ),
         thumb_stations=(
-            Station(1, 0.35), Station(1, 0.7), Station(2, 0.0, True), Station(2, 0.5), Station(3, 0.0, True),
+            Station(1, 0.6), Station(2, 0.0, True), Station(2, 0.5), Station(3, 0.0, True),
             Station(3, 0.45, radius_scale=0.97), Station(3, 0.8, radius_scale=0.9),
         ),
     ),
@@ -72,12 +75,17 @@ _CAP_EXTRA = 1.5  # mm: the surface ends this far beyond the tip joint
 @dataclass(frozen=True)
 class VertexRig:
     """Placement of V vertices. anchor_weights (V, 21); frame_index (V,); offset (V, 3) mm (mean hand);
-    miter_joint (V,) joint whose flexion pushes out the outside of the bend, -1 for none."""
+    miter_joint (V,) joint whose flexion pushes out the outside of the bend, -1 for none.
+    blend (V,) in [0, 1]: weight of the second rule (anchor_weights2, frame_index2, offset2)."""
 
     anchor_weights: np.ndarray
     frame_index: np.ndarray
     offset: np.ndarray
     miter_joint: np.ndarray
+    blend: np.ndarray
+    anchor_weights2: np.ndarray
+    frame_index2: np.ndarray
+    offset2: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,7 @@ class _Builder:
         self.offset: list[np.ndarray] = []
         self.miter: list[int] = []
         self.part: list[int] = []
+        self.second: dict[int, tuple[float, int, int]] = {}  # vertex -> (blend, anchor joint, frame index)
 
     def add_vertex(self, weights: dict[int, float], frame: int, offset, miter: int = -1, part: int = 0) -> int:
         w = np.zeros(21)
@@ -188,7 +197,9 @@ def build_topology(detail: str = "plain") -> MeshTopology:
         raise ValueError(f"detail must be one of {sorted(DETAILS)}, got {detail!r}")
     d = DETAILS[detail]
     p, ny = d.patch, d.palm_cells_y
-    nx, nz = 4 * p + 3, p
+    # One more cell in thickness than a patch: fingers grow from the dorsal part of the distal face
+    # (the palm runs on past the knuckles on the palmar side).
+    nx, nz = 4 * p + 3, p + 1
     b = _Builder()
     ids = b.box(nx, ny, nz)
     lattice = {v: c for c, v in ids.items()}
@@ -204,22 +215,45 @@ def build_topology(detail: str = "plain") -> MeshTopology:
 
     for s, finger in enumerate(_SLOT_FINGERS):
         i0 = s * (p + 1)
-        centre = np.array([i0 + p / 2, nz / 2])
-        patch = quads_where(lambda i, j, k, i0=i0: j == ny and i0 <= i <= i0 + p)
+        centre = np.array([i0 + p / 2, p / 2])
+        patch = quads_where(lambda i, j, k, i0=i0: j == ny and i0 <= i <= i0 + p and k <= p)
         # Normalised patch coordinates along the palm's x (radial) and z (palmar) axes.
-        coords = lambda v, c=centre: ((lattice[v][0] - c[0]) / (p / 2), (lattice[v][2] - c[1]) / (nz / 2))  # noqa: E731
+        coords = lambda v, c=centre: ((lattice[v][0] - c[0]) / (p / 2), (lattice[v][2] - c[1]) / (p / 2))  # noqa: E731
         _grow_finger(b, patch, finger, d.finger_stations, coords, (0, 2), rest_bone_frames, rest_joint_frames)
 
-    centre = np.array([p / 2, nz / 2])
-    patch = quads_where(lambda i, j, k: i == nx and j <= p)
-    coords = lambda v: ((lattice[v][1] - centre[0]) / (p / 2), (lattice[v][2] - centre[1]) / (nz / 2))  # noqa: E731
-    _grow_finger(b, patch, 0, d.thumb_stations, coords, (1, 2), rest_bone_frames, rest_joint_frames)
+    # The thumb grows from the palmar face at the radial, proximal corner: flexion across the palm
+    # then moves it away from the palm's surface instead of folding the web into it.
+    centre = np.array([nx - p / 2, p / 2])
+    patch = quads_where(lambda i, j, k: k == nz and i >= nx - p and j <= p)
+    coords = lambda v: ((lattice[v][0] - centre[0]) / (p / 2), (lattice[v][1] - centre[1]) / (p / 2))  # noqa: E731
+    _grow_finger(b, patch, 0, d.thumb_stations, coords, (0, 1), rest_bone_frames, rest_joint_frames)
 
-    rig = VertexRig(
-        anchor_weights=np.stack(b.w), frame_index=np.asarray(b.frame, dtype=np.int64),
-        offset=np.stack(b.offset), miter_joint=np.asarray(b.miter, dtype=np.int64),
-    )
+    rig = _rig_with_second_rules(b, rest_bone_frames, rest_joint_frames)
     return MeshTopology(faces=b.triangles(), rig=rig, part=np.asarray(b.part, dtype=np.int64))
+
+
+def _rig_with_second_rules(b: _Builder, rest_bone: np.ndarray, rest_joint: np.ndarray) -> VertexRig:
+    """Freeze the builder's rules; second rules get the rest offset that puts them on the first rule."""
+    v = len(b.w)
+    w, frame, offset = np.stack(b.w), np.asarray(b.frame, dtype=np.int64), np.stack(b.offset)
+    rest_joints = _rest_joints()
+    frames = np.concatenate([rest_joint, rest_bone])  # (42, 3, 3), as in the frame table
+    rest = w @ rest_joints + np.einsum("vij,vj->vi", frames[frame], offset)
+    blend, w2, frame2, offset2 = np.zeros(v), np.zeros((v, 21)), np.zeros(v, dtype=np.int64), np.zeros((v, 3))
+    for vertex, (weight, joint, frame_id) in b.second.items():
+        blend[vertex], frame2[vertex] = weight, frame_id
+        w2[vertex, joint] = 1.0
+        offset2[vertex] = frames[frame_id].T @ (rest[vertex] - rest_joints[joint])
+    return VertexRig(w, frame, offset, np.asarray(b.miter, dtype=np.int64), blend, w2, frame2, offset2)
+
+
+def _rest_joints() -> np.ndarray:
+    import torch
+
+    from handviewer.hand.kinematics import forward_kinematics
+    from handviewer.hand.params import default_params
+
+    return forward_kinematics(default_params(1, dtype=torch.float64)).joints[0].numpy()
 
 
 def _palm_rule(i: int, j: int, k: int, nx: int, ny: int, nz: int, p: int) -> tuple[dict[int, float], np.ndarray]:
@@ -246,9 +280,8 @@ def _palm_rule(i: int, j: int, k: int, nx: int, ny: int, nz: int, p: int) -> tup
     dorsal = (1 - v) * T.PALM_DORSAL[0] + v * T.PALM_DORSAL[1]
     palmar = (1 - v) * T.PALM_PALMAR[0] + v * T.PALM_PALMAR[1]
     z = dorsal + w * (palmar - dorsal)
-    if i in (0, nx) and k in (0, nz):  # round the palm's long edges
-        x += 3.0 if i == 0 else -3.0
-        z += 3.0 if k == 0 else -3.0
+    if i in (0, nx) and k in (0, nz):  # round the palm's long edges (in z only: the edge cells are narrow in x)
+        z += 2.5 if k == 0 else -2.5
     return weights, np.array([x, 0.0, z])
 
 
@@ -262,10 +295,16 @@ def _rest_frames() -> tuple[np.ndarray, np.ndarray]:
     return pose.bone_frames[0].numpy(), pose.joint_frames[0].numpy()
 
 
+# How much the palm vertices around a finger's base turn with the finger's first bone.
+_BASE_BLEND = {0: 0.35, 1: 0.25, 2: 0.25, 3: 0.25, 4: 0.25}
+
+
 def _grow_finger(b: _Builder, patch, finger, stations, coords, palm_axes, rest_bone, rest_joint) -> None:
     """Extrude the finger's tube from its palm patch and give its rings and cap their placement rules."""
     loop, rings = b.extrude(patch, len(stations))
     base = _BASE_JOINT[finger]
+    for v in loop:
+        b.second[v] = (_BASE_BLEND[finger], base, BONE_FRAME + base + 1)
     radii = T.FINGER_RADII[finger]
     axes = np.eye(3)[list(palm_axes)]  # palm directions of the two patch coordinates
 

@@ -84,7 +84,7 @@ def default_params(n: int = 1, device=None, dtype=torch.float32) -> HandParams:
 
 
 # How each finger shares a common spread (index radial, pinky ulnar), as a fraction of its range.
-_SPREAD_SHARE = np.array([1.0, 0.3, -0.4, -1.0])
+_SPREAD_SHARE = np.array([1.0, 0.2, -0.5, -1.0])
 
 
 def random_params(
@@ -97,8 +97,9 @@ def random_params(
 ) -> HandParams:
     """Random plausible hands within the joint limits.
 
-    Flexion angles are uniform within their limits; finger abduction follows a common spread plus
-    a little noise (independent spreads would cross fingers, which hands rarely do); the hand size
+    Flexion angles are uniform within their limits, except that DIP flexion follows PIP flexion
+    (about 2/3 of it, as tendons couple them); finger abduction follows a common spread plus a
+    little noise (independent spreads would cross fingers, which hands rarely do); the hand size
     varies by `shape_std` (relative) and each bone by 4 % on top. `rotate`: uniform random global
     rotation, else the identity. Translation is zero.
     """
@@ -113,6 +114,9 @@ def random_params(
     half_range = np.where(spread * _SPREAD_SHARE > 0, high[abd_idx], -low[abd_idx])
     abd = spread * _SPREAD_SHARE * half_range + g.normal(0.0, np.deg2rad(3.0), size=(n, 4))
     angles[:, abd_idx] = np.clip(abd, low[abd_idx], high[abd_idx])
+    pip_idx, dip_idx = np.arange(17, 31, 4), np.arange(18, 31, 4)
+    dip = 0.67 * angles[:, pip_idx] + g.normal(0.0, np.deg2rad(10.0), size=(n, 4))
+    angles[:, dip_idx] = np.clip(dip, low[dip_idx], high[dip_idx])
 
     scale = np.clip(1.0 + shape_std * g.standard_normal((n, 1)), 0.75, 1.3)
     per_bone = np.clip(1.0 + 0.04 * g.standard_normal((n, 20)), 0.9, 1.1)

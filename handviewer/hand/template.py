@@ -70,16 +70,16 @@ _THUMB_REST = _frame_from_y(np.array([0.6, 0.75, 0.28]), np.array([-0.75, 0.0, 0
 THUMB_REST_OFFSET = PALM_REST_FRAMES[0].T @ _THUMB_REST  # rest rotation relative to the thumb palm bone
 
 _LIMITS_DEG = np.array(
-    [[-12, 12], [-12, 12],  # palm thumb
-     [0, 0], [-6, 6],  # palm index: in the palm plane only
+    [[-6, 12], [-12, 12],  # palm thumb
+     [0, 0], [-3, 3],  # palm index: in the palm plane only
      [0, 0], [0, 0],  # palm middle: defines the hand frame
-     [-8, 10], [-5, 5],  # palm ring
-     [-10, 20], [-8, 8],  # palm pinky (cups the palm)
-     [-25, 50], [-30, 40], [-15, 70], [-15, 15], [-20, 85],  # thumb
-     [-25, 90], [-12, 25], [-5, 105], [-10, 80],  # index
-     [-25, 90], [-12, 12], [-5, 105], [-10, 80],  # middle
-     [-25, 90], [-15, 12], [-5, 105], [-10, 80],  # ring
-     [-25, 90], [-25, 15], [-5, 105], [-10, 80]],  # pinky
+     [-8, 10], [-2, 2],  # palm ring
+     [-10, 20], [-3, 3],  # palm pinky (cups the palm)
+     [-15, 50], [-5, 40], [-15, 70], [-15, 15], [-20, 85],  # thumb
+     [-25, 90], [-4, 25], [-5, 105], [-10, 80],  # index
+     [-25, 90], [-8, 8], [-5, 105], [-10, 80],  # middle
+     [-25, 90], [-10, 8], [-5, 105], [-10, 80],  # ring
+     [-25, 90], [-25, 6], [-5, 105], [-10, 80]],  # pinky
     dtype=np.float64,
 )
 ANGLE_LIMITS = np.deg2rad(_LIMITS_DEG)  # (31, 2) rad, [low, high]
@@ -87,11 +87,11 @@ ANGLE_LIMITS = np.deg2rad(_LIMITS_DEG)  # (31, 2) rad, [low, high]
 # Soft tissue: half widths (x) and half thicknesses (z) of each finger, mm, at the base of
 # each of its three bones (thumb: metacarpal, proximal, distal), for the mean hand.
 FINGER_RADII = np.array(
-    [[[14.0, 12.5], [11.5, 10.0], [10.5, 9.0]],  # thumb
-     [[10.5, 9.5], [9.5, 8.5], [8.6, 7.6]],  # index
-     [[10.8, 9.7], [9.8, 8.7], [8.8, 7.8]],  # middle
-     [[10.0, 9.0], [9.0, 8.1], [8.2, 7.3]],  # ring
-     [[8.8, 8.0], [7.9, 7.1], [7.3, 6.5]]],  # pinky
+    [[[12.5, 11.0], [11.0, 9.8], [10.2, 8.8]],  # thumb
+     [[9.0, 9.5], [8.8, 8.5], [8.3, 7.6]],  # index
+     [[9.2, 9.7], [9.0, 8.7], [8.5, 7.8]],  # middle
+     [[8.6, 9.0], [8.4, 8.1], [8.0, 7.3]],  # ring
+     [[7.6, 8.0], [7.4, 7.1], [7.0, 6.5]]],  # pinky
 )
 # Palm: dorsal and palmar surface offsets from the joint plane (mm), at the wrist and at the knuckles.
 PALM_DORSAL = (-13.0, -11.0)

@@ -1,0 +1,104 @@
+"""Hand model and IK figures (issue: foundation).
+
+    python benchmarks/bench_hand.py [--poses 1000]
+
+Prints: vertex/face counts, default hand volume, watertightness over random poses, the rate of
+self-intersecting random poses (split into the mesh folding on itself vs two parts of the hand
+touching), IK accuracy on reachable, noisy and out-of-limit targets, and IK speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import best_of, machine  # noqa: E402
+
+from handviewer.geometry import check_closed_manifold, mesh_volume, self_intersections  # noqa: E402
+from handviewer.hand import HandModel, fit_ik  # noqa: E402
+from handviewer.hand import template as T  # noqa: E402
+
+
+def mesh_report(detail: str, poses: int) -> None:
+    model = HandModel(detail)
+    topo = check_closed_manifold(model.faces)
+    params = model.random_params(poses, seed=2026)
+    verts = model.vertices(params).double()
+    vol = mesh_volume(verts, torch.as_tensor(model.faces)) / 1000.0
+    rest = model.to_trimesh(model.default_params())
+    print(f"[{detail}] {model.num_vertices} vertices, {len(model.faces)} faces; default hand volume {rest.volume / 1000:.0f} cm^3")
+    print(f"  {poses} random poses: watertight={topo['is_watertight']} winding consistent={topo['is_winding_consistent']} "
+          f"Euler={topo['euler_characteristic']}; volume min {vol.min():.0f} / median {vol.median():.0f} cm^3, all > 0: {bool((vol > 0).all())}")
+    fold = contact = 0
+    kinds: collections.Counter = collections.Counter()
+    names = ("palm", "thumb", "index", "middle", "ring", "pinky")
+    for v in verts.numpy():
+        pairs = self_intersections(v, model.faces)
+        if len(pairs) == 0:
+            continue
+        part_pairs = {tuple(sorted(p)) for p in model.parts[model.faces[pairs][:, :, 0]].tolist()}
+        kinds.update(part_pairs)
+        if any(a == b for a, b in part_pairs):
+            fold += 1
+        else:
+            contact += 1
+    print(f"  self-intersecting poses: {(fold + contact) / poses:.1%} "
+          f"(mesh folding within one part: {fold / poses:.1%}; two parts touching only: {contact / poses:.1%})")
+    print("  most frequent part pairs: " + ", ".join(f"{names[a]}-{names[b]} {n}" for (a, b), n in kinds.most_common(5)))
+
+
+def ik_report(poses: int) -> None:
+    model = HandModel()
+    truth = model.random_params(poses, seed=7)
+    clean = model.joints(truth)
+    _, res = fit_ik(clean)
+    print(f"[ik] reachable targets ({poses}): mean {res.mean():.5f} mm, max {res.max():.4f} mm")
+    noisy = clean + 2.0 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
+    params, res = fit_ik(noisy)
+    to_truth = (model.joints(params) - clean).norm(dim=-1)
+    noise = (noisy - clean).norm(dim=-1)
+    print(f"[ik] noisy targets (Gaussian 2 mm per axis, mean displacement {noise.mean():.2f} mm): residual to the noisy "
+          f"target {res.mean():.2f} mm, error to the clean truth {to_truth.mean():.2f} mm")
+    beyond = model.random_params(poses, seed=8)
+    low, high = torch.as_tensor(T.ANGLE_LIMITS[:, 0]), torch.as_tensor(T.ANGLE_LIMITS[:, 1])
+    span = (high - low).float()
+    beyond.angles = beyond.angles + torch.where(torch.rand(poses, T.NUM_ANGLES) < 0.5, -1.0, 1.0) * 0.3 * span
+    target = model.joints(beyond)
+    params, res = fit_ik(target)
+    inside = bool(((params.angles >= low - 1e-6) & (params.angles <= high + 1e-6)).all())
+    print(f"[ik] out-of-limit targets (every angle pushed 30 % of its range outside): residual mean {res.mean():.2f} mm, "
+          f"max {res.max():.1f} mm; fitted angles all within limits: {inside}")
+
+
+def ik_speed() -> None:
+    model = HandModel()
+    for n in (1, 1000):
+        clean = model.joints(model.random_params(n, seed=1))
+        noisy = clean + 2.0 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
+        t_exact = best_of(lambda: fit_ik(clean))
+        t_noisy = best_of(lambda: fit_ik(noisy))
+        t_analytic = best_of(lambda: fit_ik(noisy, iterations=0))
+        print(f"[ik speed] batch {n:4d}: reachable {n / t_exact:9.0f} hands/s ({t_exact * 1000:.1f} ms); noisy, 60 steps "
+              f"{n / t_noisy:9.0f} hands/s ({t_noisy * 1000:.0f} ms); analytic only {n / t_analytic:9.0f} hands/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--poses", type=int, default=1000)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    for detail in ("plain", "refined"):
+        mesh_report(detail, args.poses)
+    ik_report(args.poses)
+    ik_speed()
+
+
+if __name__ == "__main__":
+    np.set_printoptions(precision=3)
+    main()
