@@ -6,4 +6,17 @@ so `handviewer --help` stays fast.
 
 from __future__ import annotations
 
-REGISTRARS: list = []
+
+def _occupancy(sub) -> None:
+    from handviewer.occupancy.cli import register
+
+    register(sub)
+
+
+def _uplift(sub) -> None:
+    from handviewer.uplift.cli import register
+
+    register(sub)
+
+
+REGISTRARS: list = [_occupancy, _uplift]

@@ -1,0 +1,45 @@
+"""Geometric features of a query point relative to the skeleton it is conditioned on."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from handviewer.hand import template as T
+from handviewer.hand.skeleton import BONES
+
+# Per bone: offset (3), distance (1), distance / nominal radius (1), position along it (1); plus the
+# point (3) and the smallest radius-normalised distance (1).
+NUM_POINT_FEATURES = 4 + 6 * len(BONES)
+
+
+def _nominal_radii() -> np.ndarray:
+    """(20,) nominal flesh radius of each bone in canonical units (palm length = 1)."""
+    radii = np.empty(20)
+    for finger in range(5):
+        radii[4 * finger] = 14.0  # wrist to knuckle: half the palm's thickness and then some
+        radii[4 * finger + 1 : 4 * finger + 4] = T.FINGER_RADII[finger].mean(axis=1)
+    return radii / 84.5
+
+
+_RADII = _nominal_radii()
+
+
+def bone_features(points: torch.Tensor, joints: torch.Tensor) -> torch.Tensor:
+    """points (N, P, 3), joints (N, 21, 3), both canonical -> (N, P, 124).
+
+    For each of the 20 bones: the vector from the nearest point of the bone segment to the query
+    point (3), its length (1), that length over the bone's nominal flesh radius (1), and the position
+    t in [0, 1] of that nearest point along the bone (1); and the smallest normalised distance. A hand's flesh is a thin envelope around its bones, so with these occupancy is close to
+    "distance to some bone below that bone's radius", which a small network learns in a few
+    thousand steps; they are differentiable in both the points and the joints.
+    """
+    start = joints[:, BONES[:, 0]]  # (N, 20, 3)
+    axis = joints[:, BONES[:, 1]] - start  # (N, 20, 3)
+    rel = points[:, :, None] - start[:, None]  # (N, P, 20, 3)
+    t = ((rel * axis[:, None]).sum(-1) / (axis * axis).sum(-1).clamp_min(1e-9)[:, None]).clamp(0.0, 1.0)  # (N, P, 20)
+    offset = rel - t[..., None] * axis[:, None]  # (N, P, 20, 3)
+    dist = torch.sqrt((offset * offset).sum(-1) + 1e-12)  # (N, P, 20)
+    ratio = dist / torch.as_tensor(_RADII, dtype=points.dtype, device=points.device)
+    n, p = points.shape[:2]
+    return torch.cat([points, offset.reshape(n, p, -1), dist, ratio, t, ratio.min(-1, keepdim=True).values], dim=-1)

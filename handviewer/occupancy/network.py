@@ -1,0 +1,143 @@
+"""The occupancy network O(x, F(X_R)) -> p: is point x inside the right hand with joints X_R?
+
+Encoder: PointNet with residual blocks over the 21 joints (each with a learned joint embedding),
+max-pooled into one feature vector per hand. Decoder: residual blocks with conditional batch
+normalisation (as in the paper and Occupancy Networks): the hand feature predicts the scale and
+shift of each normalisation. The decoder's input is the query point with its offsets to the 20
+bones (`features.bone_features`), all in the hand's canonical frame (`canonical`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from handviewer.occupancy.canonical import to_canonical
+from handviewer.occupancy.features import NUM_POINT_FEATURES, bone_features
+
+
+@dataclass(frozen=True)
+class OccupancyConfig:
+    hidden: int = 64  # decoder width
+    blocks: int = 3  # decoder residual blocks
+    feature: int = 128  # hand feature size
+    encoder_hidden: int = 128
+    encoder_blocks: int = 3
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ResnetBlockFC(nn.Module):
+    def __init__(self, size_in: int, size_out: int) -> None:
+        super().__init__()
+        self.fc_0 = nn.Linear(size_in, size_out)
+        self.fc_1 = nn.Linear(size_out, size_out)
+        nn.init.zeros_(self.fc_1.weight)
+        self.shortcut = nn.Linear(size_in, size_out, bias=False) if size_in != size_out else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.shortcut(x) + self.fc_1(torch.relu(self.fc_0(torch.relu(x))))
+
+
+class JointEncoder(nn.Module):
+    """PointNet with residual blocks over the 21 canonical joints -> (N, feature)."""
+
+    def __init__(self, cfg: OccupancyConfig) -> None:
+        super().__init__()
+        h = cfg.encoder_hidden
+        self.joint_embedding = nn.Parameter(torch.randn(21, h) * 0.1)
+        self.fc_pos = nn.Linear(3, h)
+        self.blocks = nn.ModuleList([ResnetBlockFC(h if i == 0 else 2 * h, h) for i in range(cfg.encoder_blocks)])
+        self.fc_c = nn.Linear(h, cfg.feature)
+
+    def forward(self, joints: torch.Tensor) -> torch.Tensor:
+        x = self.fc_pos(joints) + self.joint_embedding  # (N, 21, h)
+        for i, block in enumerate(self.blocks):
+            x = block(x)
+            if i < len(self.blocks) - 1:  # pool and concatenate, as in Occupancy Networks' ResnetPointnet
+                pooled = x.max(dim=1, keepdim=True).values.expand_as(x)
+                x = torch.cat([x, pooled], dim=-1)
+        return self.fc_c(torch.relu(x.max(dim=1).values))
+
+
+class CBatchNorm(nn.Module):
+    """Batch normalisation whose scale and shift are predicted from the hand feature."""
+
+    def __init__(self, feature: int, size: int) -> None:
+        super().__init__()
+        self.gamma = nn.Linear(feature, size)
+        self.beta = nn.Linear(feature, size)
+        self.bn = nn.BatchNorm1d(size, affine=False)
+        nn.init.zeros_(self.gamma.weight)
+        nn.init.ones_(self.gamma.bias)
+        nn.init.zeros_(self.beta.weight)
+        nn.init.zeros_(self.beta.bias)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        # x (N, P, size), c (N, feature); statistics over all points of the batch.
+        n, p, s = x.shape
+        x = self.bn(x.reshape(n * p, s)).reshape(n, p, s)
+        return self.gamma(c)[:, None] * x + self.beta(c)[:, None]
+
+
+class CResnetBlock(nn.Module):
+    def __init__(self, feature: int, size: int) -> None:
+        super().__init__()
+        self.bn_0, self.bn_1 = CBatchNorm(feature, size), CBatchNorm(feature, size)
+        self.fc_0, self.fc_1 = nn.Linear(size, size), nn.Linear(size, size)
+        nn.init.zeros_(self.fc_1.weight)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        h = self.fc_0(torch.relu(self.bn_0(x, c)))
+        return x + self.fc_1(torch.relu(self.bn_1(h, c)))
+
+
+class OccupancyNetwork(nn.Module):
+    """Occupancy of right hands. Left hands: mirror points and joints along x (`probability_left`)."""
+
+    def __init__(self, cfg: OccupancyConfig | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg or OccupancyConfig()
+        self.encoder = JointEncoder(self.cfg)
+        self.fc_p = nn.Linear(NUM_POINT_FEATURES, self.cfg.hidden)
+        self.blocks = nn.ModuleList([CResnetBlock(self.cfg.feature, self.cfg.hidden) for _ in range(self.cfg.blocks)])
+        self.bn_out = CBatchNorm(self.cfg.feature, self.cfg.hidden)
+        self.fc_out = nn.Linear(self.cfg.hidden, 1)
+
+    def encode(self, joints: torch.Tensor) -> torch.Tensor:
+        """joints (N, 21, 3) canonical -> (N, feature)."""
+        return self.encoder(joints)
+
+    def decode(self, points: torch.Tensor, joints: torch.Tensor, feature: torch.Tensor) -> torch.Tensor:
+        """points (N, P, 3), joints (N, 21, 3), canonical -> logits (N, P)."""
+        x = self.fc_p(bone_features(points, joints))
+        for block in self.blocks:
+            x = block(x, feature)
+        return self.fc_out(torch.relu(self.bn_out(x, feature)))[..., 0]
+
+    def forward(self, points: torch.Tensor, joints: torch.Tensor) -> torch.Tensor:
+        """points (N, P, 3) mm, joints (N, 21, 3) mm of right hands, any frame -> occupancy logits (N, P)."""
+        p, j = to_canonical(points, joints)
+        return self.decode(p, j, self.encode(j))
+
+    def probability(self, points: torch.Tensor, joints: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
+        """(N, P) in [0, 1]: probability that each point is inside the right hand with these joints.
+
+        Evaluated in chunks of points so that dense grids fit in memory; differentiable.
+        """
+        p, j = to_canonical(points, joints)
+        feature = self.encode(j)
+        if p.shape[1] <= chunk:
+            return torch.sigmoid(self.decode(p, j, feature))
+        return torch.cat([torch.sigmoid(self.decode(p[:, s : s + chunk], j, feature)) for s in range(0, p.shape[1], chunk)], 1)
+
+    def probability_left(self, points: torch.Tensor, joints: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
+        """Occupancy of left hands (joints in the camera frame): the mirrored right-hand network."""
+        flip = torch.tensor([-1.0, 1.0, 1.0], dtype=points.dtype, device=points.device)
+        return self.probability(points * flip, joints * flip, chunk)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -1,0 +1,147 @@
+"""Training the occupancy network: seeded, resumable, checkpointed, CUDA when present."""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from collections.abc import Generator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from handviewer.cache import atomic_save_torch
+from handviewer.occupancy import data as occ_data
+from handviewer.occupancy.network import OccupancyConfig, OccupancyNetwork
+
+
+@dataclass
+class TrainConfig:
+    hands: int = 4000  # training hands (8,192 labelled points each)
+    val_hands: int = 64  # held out, from another seed, for the loss printed during training
+    steps: int = 5000
+    batch: int = 32  # hands per step
+    points: int = 1024  # points per hand per step, drawn from its 8,192
+    lr: float = 3e-3
+    seed: int = 0
+    device: str = "auto"
+    checkpoint_every: int = 250
+    net: OccupancyConfig = field(default_factory=OccupancyConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("CUDA was asked for but torch sees no CUDA device")
+    return torch.device(name)
+
+
+def train(cfg: TrainConfig, out: Path, checkpoint: Path | None = None) -> Generator[tuple[float, str], None, OccupancyNetwork]:
+    """Train and write the weights to `out`; resumes from `checkpoint` when it exists.
+
+    Yields (fraction, message) progress: first data generation (the first 10 %), then steps.
+    """
+    device = pick_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    train_data = yield from _scaled(occ_data.cached(cfg.hands, cfg.seed), 0.0, 0.09, "data")
+    val_data = yield from _scaled(occ_data.cached(cfg.val_hands, cfg.seed + 10_000), 0.09, 0.1, "validation data")
+
+    net = OccupancyNetwork(cfg.net).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps)))
+    g = torch.Generator().manual_seed(cfg.seed)
+    step, started = 0, time.time()
+    if checkpoint is not None and Path(checkpoint).exists():
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        if state["config"] != cfg.to_dict():
+            raise ValueError(f"checkpoint {checkpoint} was made with other settings; delete it or use the same ones")
+        net.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        g.set_state(state["generator"])
+        step, started = state["step"], time.time() - state["elapsed"]
+
+    points = torch.from_numpy(train_data.points)
+    inside = torch.from_numpy(train_data.inside)
+    joints = torch.from_numpy(train_data.joints)
+    net.train()
+    while step < cfg.steps:
+        hands = torch.randint(0, len(joints), (cfg.batch,), generator=g)
+        idx = torch.randint(0, points.shape[1], (cfg.batch, cfg.points), generator=g)
+        p = torch.gather(points[hands], 1, idx[..., None].expand(-1, -1, 3)).float().to(device)
+        y = torch.gather(inside[hands], 1, idx).float().to(device)
+        j = joints[hands].to(device)
+        loss = F.binary_cross_entropy_with_logits(net.decode(p, j, net.encode(j)), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        step += 1
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            val = validation_loss(net, val_data, device)
+            net.train()
+            if checkpoint is not None:
+                atomic_save_torch(
+                    {"model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                     "generator": g.get_state(), "step": step, "elapsed": time.time() - started, "config": cfg.to_dict()},
+                    Path(checkpoint),
+                )
+            yield 0.1 + 0.9 * step / cfg.steps, f"step {step}/{cfg.steps} loss {loss.item():.4f} val {val['loss']:.4f} acc {val['accuracy']:.4f}"
+        elif step % 20 == 0:
+            yield 0.1 + 0.9 * step / cfg.steps, f"step {step}/{cfg.steps} loss {loss.item():.4f}"
+
+    net.eval()
+    save_weights(net, out, {"train_config": cfg.to_dict(), "train_seconds": round(time.time() - started), "hardware": hardware(device)})
+    return net
+
+
+def _scaled(gen, lo: float, hi: float, label: str):
+    """Re-yield a progress generator's fractions mapped into [lo, hi]."""
+    while True:
+        try:
+            fraction, message = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        yield lo + (hi - lo) * fraction, f"{label}: {message}"
+
+
+@torch.no_grad()
+def validation_loss(net: OccupancyNetwork, data: occ_data.OccupancyData, device) -> dict:
+    net.eval()
+    p = torch.from_numpy(data.points).float().to(device)
+    y = torch.from_numpy(data.inside).float().to(device)
+    j = torch.from_numpy(data.joints).to(device)
+    logits = net.decode(p, j, net.encode(j))
+    return {"loss": F.binary_cross_entropy_with_logits(logits, y).item(), "accuracy": ((logits > 0) == (y > 0.5)).float().mean().item()}
+
+
+def hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+
+
+def save_weights(net: OccupancyNetwork, path: Path, meta: dict) -> None:
+    """Weights + config + how they were made, as a small float32 file (the shipped asset format)."""
+    state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
+    atomic_save_torch({"format": "handviewer-occupancy", "version": 1, "config": net.cfg.to_dict(), "state_dict": state, "meta": meta}, Path(path))
+
+
+def load_weights(path: Path, device=None) -> OccupancyNetwork:
+    blob = torch.load(Path(path), map_location=device or "cpu", weights_only=True)
+    if blob.get("format") != "handviewer-occupancy":
+        raise ValueError(f"{path} is not a handviewer occupancy weights file")
+    net = OccupancyNetwork(OccupancyConfig(**blob["config"]))
+    net.load_state_dict(blob["state_dict"])
+    net.meta = blob.get("meta", {})
+    return net.to(device or "cpu").eval()
+
+
+__all__ = ["TrainConfig", "train", "save_weights", "load_weights", "pick_device", "np"]

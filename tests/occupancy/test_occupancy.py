@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+import torch
+
+from handviewer.hand import HandModel
+from handviewer.hand.rotations import axis_angle_to_matrix
+from handviewer.occupancy import data as occ_data
+from handviewer.occupancy.canonical import canonical_frame, to_canonical
+from handviewer.occupancy.network import OccupancyConfig, OccupancyNetwork
+from handviewer.occupancy.train import TrainConfig, load_weights, train
+
+TINY = OccupancyConfig(hidden=16, blocks=1, feature=16, encoder_hidden=16, encoder_blocks=2)
+
+
+def test_canonical_frame_undoes_position_rotation_and_size():
+    model = HandModel(dtype=torch.float64)
+    params = model.random_params(4, seed=1)
+    joints = model.joints(params)
+    pts = joints[:, :5] + 3.0
+    rot = axis_angle_to_matrix(torch.tensor([0.4, -2.0, 1.0], dtype=torch.float64))
+    moved_j, moved_p = 1.7 * joints @ rot.T + 40.0, 1.7 * pts @ rot.T + 40.0
+    a_p, a_j = to_canonical(pts, joints)
+    b_p, b_j = to_canonical(moved_p, moved_j)
+    assert torch.allclose(a_p, b_p, atol=1e-9) and torch.allclose(a_j, b_j, atol=1e-9)
+    _, r, _ = canonical_frame(joints)
+    assert torch.allclose(r.transpose(-1, -2) @ r, torch.eye(3, dtype=torch.float64).expand(4, 3, 3), atol=1e-9)
+
+
+def test_training_data_labels_agree_with_the_mesh():
+    data = occ_data.drain(occ_data.generate(4, seed=3, points_per_hand=1024))
+    assert data.points.shape == (4, 1024, 3) and data.points.dtype == np.float16
+    assert data.inside.dtype == bool and 0.05 < data.inside.mean() < 0.6
+    # Points near the wrist-to-middle-MCP line (canonical y in (0.2, 0.8), x, z ~ 0) are inside the palm.
+    p = data.points.astype(np.float32)
+    core = (np.abs(p[..., 0]) < 0.05) & (np.abs(p[..., 2]) < 0.05) & (p[..., 1] > 0.2) & (p[..., 1] < 0.8)
+    assert core.sum() > 0 and data.inside[core].all()
+    far = np.linalg.norm(p - p.mean(axis=1, keepdims=True), axis=-1) > 3.0  # > 250 mm from the hand
+    assert not data.inside[far].any()
+
+
+def test_network_is_invariant_to_pose_of_the_whole_hand():
+    net = OccupancyNetwork(TINY).eval()
+    model = HandModel()
+    joints = model.joints(model.random_params(2, seed=2))
+    pts = joints.mean(1, keepdim=True) + 30 * torch.randn(2, 64, 3, generator=torch.Generator().manual_seed(0))
+    rot = axis_angle_to_matrix(torch.tensor([1.0, 0.5, -0.3]))
+    with torch.no_grad():
+        a = net.probability(pts, joints)
+        b = net.probability(pts @ rot.T + 100.0, joints @ rot.T + 100.0)
+    assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_left_hand_probability_is_the_mirrored_right_hand():
+    net = OccupancyNetwork(TINY).eval()
+    model = HandModel()
+    joints = model.joints(model.random_params(1, seed=4))
+    pts = joints + 2.0
+    flip = torch.tensor([-1.0, 1.0, 1.0])
+    with torch.no_grad():
+        assert torch.allclose(net.probability_left(pts * flip, joints * flip), net.probability(pts, joints), atol=1e-6)
+
+
+def test_chunked_probability_matches_and_gradients_reach_joints():
+    net = OccupancyNetwork(TINY).eval()
+    model = HandModel()
+    joints = model.joints(model.random_params(1, seed=5)).requires_grad_(True)
+    pts = joints.detach().mean(1, keepdim=True) + 40 * torch.randn(1, 300, 3, generator=torch.Generator().manual_seed(1))
+    whole = net.probability(pts, joints)
+    chunked = net.probability(pts, joints, chunk=64)
+    assert torch.allclose(whole, chunked, atol=1e-6)
+    whole.sum().backward()
+    assert joints.grad is not None and joints.grad.abs().sum() > 0
+
+
+def test_tiny_training_learns_resumes_and_is_reproducible(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDVIEWER_CACHE", str(tmp_path / "cache"))
+    cfg = TrainConfig(hands=48, val_hands=8, steps=60, batch=8, points=256, lr=3e-3, seed=1, checkpoint_every=30, net=TINY)
+    out, ckpt = tmp_path / "occ.pt", tmp_path / "occ.ckpt"
+    net = occ_data.drain(train(cfg, out, ckpt))
+    assert out.exists() and ckpt.exists()
+    loaded = load_weights(out)
+    assert loaded.meta["train_config"]["steps"] == 60
+    # Better than always guessing "outside" on the validation hands.
+    from handviewer.occupancy.train import validation_loss
+
+    val = occ_data.drain(occ_data.cached(8, 1 + 10_000))
+    assert validation_loss(loaded, val, "cpu")["accuracy"] > 1 - val.inside.mean() + 0.02
+    # Same seed, fresh run: identical weights. Resuming a finished run changes nothing.
+    again = occ_data.drain(train(cfg, tmp_path / "again.pt", None))
+    for (k, a), b in zip(net.state_dict().items(), again.state_dict().values()):
+        assert torch.allclose(a, b), k
+    resumed = occ_data.drain(train(cfg, tmp_path / "resumed.pt", ckpt))
+    for a, b in zip(net.state_dict().values(), resumed.state_dict().values()):
+        assert torch.allclose(a, b)
+    with pytest.raises(ValueError, match="other settings"):
+        occ_data.drain(train(TrainConfig(**{**cfg.to_dict(), "net": TINY, "steps": 61}), out, ckpt))
