@@ -19,4 +19,10 @@ def _uplift(sub) -> None:
     register(sub)
 
 
-REGISTRARS: list = [_occupancy, _uplift]
+def _process(sub) -> None:
+    from handviewer.process import register
+
+    register(sub)
+
+
+REGISTRARS: list = [_occupancy, _uplift, _process]

@@ -1,0 +1,135 @@
+"""`VideoComputer`: the compute core behind one opened video (implements `pipeline_api.FrameComputer`).
+
+Called from worker threads; holds no GUI objects. Results are cached per frame (initial and
+refined), and a user's keypoint correction invalidates that frame's cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Generator
+
+import numpy as np
+import torch
+
+from handviewer.inputs import VideoInputs, load_video_inputs
+from handviewer.pipeline import Pipeline
+from handviewer.pipeline_api import RefineSettings
+from handviewer.results import FrameResult, HandsEstimate
+
+BATCH = 16
+
+
+class VideoComputer:
+    def __init__(self, frames, video_path=None, predictions=None, keypoints=None, camera=None,
+                 pipeline: Pipeline | None = None, inputs: VideoInputs | None = None) -> None:
+        self.frame_count = frames.frame_count
+        self.inputs = inputs or load_video_inputs(video_path, self.frame_count, frames.size, keypoints, predictions, camera)
+        n = self.frame_count
+        self._keypoints = self.inputs.keypoints if self.inputs.keypoints is not None else np.full((n, 2, 21, 3), np.nan, np.float32)
+        self._keypoints = np.array(self._keypoints, dtype=np.float32)
+        self._edited: set[int] = set()
+        self.pipeline = pipeline or Pipeline()
+        self._initial: dict[int, FrameResult] = {}
+        self._lock = threading.RLock()  # torch models are shared by the workers; one computation at a time
+
+    # --- keypoints ----------------------------------------------------------------------------
+    def keypoints(self, index: int) -> np.ndarray:
+        return self._keypoints[index].copy()
+
+    def set_keypoints(self, index: int, keypoints: np.ndarray) -> None:
+        kp = np.asarray(keypoints, dtype=np.float32)
+        if kp.shape != (2, 21, 3):
+            raise ValueError(f"keypoints must have shape (2, 21, 3), got {kp.shape}")
+        with self._lock:
+            self._keypoints[index] = kp
+            self._edited.add(index)
+            self._initial.pop(index, None)
+
+    # --- compute ------------------------------------------------------------------------------
+    def warm_up(self) -> Generator[tuple[float, str], None, None]:
+        with self._lock:
+            yield from self.pipeline.warm_up()
+
+    def _use_predictions(self, index: int) -> bool:
+        """Imported 3D predictions are used for a frame unless the user corrected its 2D keypoints."""
+        p = self.inputs.predictions
+        return p is not None and index not in self._edited and bool(np.isfinite(p[index]).any())
+
+    def _initial_batch(self, indices: list[int]):
+        """Initial estimate of frames that share one source (see `_groups`)."""
+        kp = self._keypoints[indices]
+        K = np.broadcast_to(self.inputs.K, (len(indices), 3, 3))
+        if self._use_predictions(indices[0]):
+            return self.pipeline.initial_from_joints(self.inputs.predictions[indices]), kp, K
+        return self.pipeline.initial_from_keypoints(kp, K), kp, K
+
+    def compute_initial(self, index: int) -> FrameResult:
+        with self._lock:
+            if index in self._initial:
+                return self._initial[index]
+            initial, kp, K = self._initial_batch([index])
+            results = _drain(self.pipeline.frame_results([index], initial, None, kp, K))
+            self._initial[index] = results[0]
+            return results[0]
+
+    def refine(self, index: int, settings: RefineSettings) -> Generator[tuple[float, str], None, FrameResult]:
+        results = yield from self.refine_many([index], settings)
+        return results[index]
+
+    def refine_many(self, indices: list[int], settings: RefineSettings) -> Generator[tuple[float, str], None, dict[int, FrameResult]]:
+        out: dict[int, FrameResult] = {}
+        groups = self._groups(sorted(indices))
+        total = len(indices)
+        for group in groups:
+            with self._lock:
+                initial, kp, K = self._initial_batch(group)
+                done = len(out)
+                refined = yield from _scaled(self.pipeline.refine(initial, kp, K, settings), done / total, (done + 0.7 * len(group)) / total)
+                results = yield from _scaled(self.pipeline.frame_results(group, initial, refined, kp, K),
+                                             (done + 0.7 * len(group)) / total, (done + len(group)) / total)
+            for r in results:
+                out[r.index] = r
+        return out
+
+    def _groups(self, indices: list[int]) -> list[list[int]]:
+        """Batches of frames that share one source of initial estimate (predictions or keypoints)."""
+        groups: list[list[int]] = []
+        for i in indices:
+            if groups and len(groups[-1]) < BATCH and self._use_predictions(groups[-1][0]) == self._use_predictions(i):
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        return groups
+
+    @torch.no_grad()
+    def density_cloud(self, estimate: HandsEstimate, hand: int, resolution: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        joints = estimate.joints[hand]
+        if not np.isfinite(joints).all():
+            return np.zeros((0, 3), np.float32), np.zeros(0, np.float32)
+        lo, hi = joints.min(0) - 25.0, joints.max(0) + 25.0
+        axes = [np.linspace(lo[k], hi[k], resolution) for k in range(3)]
+        grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3).astype(np.float32)
+        net = self.pipeline.occupancy
+        pts, j = torch.as_tensor(grid[None]), torch.as_tensor(joints[None].astype(np.float32))
+        with self._lock:
+            p = (net.probability(pts, j) if hand == 0 else net.probability_left(pts, j))[0].numpy()
+        keep = p > 0.05
+        return grid[keep], p[keep].astype(np.float32)
+
+
+def _drain(gen):
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def _scaled(gen, lo: float, hi: float):
+    while True:
+        try:
+            fraction, message = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        yield lo + (hi - lo) * fraction, message

@@ -1,0 +1,69 @@
+"""Finding and loading what goes with a video: 2D keypoints, 3D predictions, camera.
+
+Beside `clip.mp4` we look for (first match wins): keypoints `clip.keypoints.json|npz`,
+`keypoints.json|npz`, an OpenPose folder `clip_openpose/` or `openpose/`; predictions
+`clip.predictions.json|npz`, `predictions.json|npz`; camera `clip.camera.json`, `camera.json`.
+Without a camera file the documented default of `handviewer.io.default_camera` is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class VideoInputs:
+    """keypoints (T, 2, 21, 3) px + confidence or None; predictions (T, 2, 21, 3) mm or None; K (3, 3);
+    the files they came from (for messages)."""
+
+    keypoints: np.ndarray | None
+    predictions: np.ndarray | None
+    K: np.ndarray
+    sources: dict[str, str]
+
+
+def _first(candidates: list[Path]) -> Path | None:
+    return next((p for p in candidates if p.exists()), None)
+
+
+def find_beside(video: Path) -> dict[str, Path | None]:
+    d, stem = video.parent, video.stem
+    return {
+        "keypoints": _first([d / f"{stem}.keypoints.json", d / f"{stem}.keypoints.npz", d / "keypoints.json",
+                             d / "keypoints.npz", d / f"{stem}_openpose", d / "openpose"]),
+        "predictions": _first([d / f"{stem}.predictions.json", d / f"{stem}.predictions.npz", d / "predictions.json",
+                               d / "predictions.npz"]),
+        "camera": _first([d / f"{stem}.camera.json", d / "camera.json"]),
+    }
+
+
+def load_keypoints(path: Path, frame_count: int) -> np.ndarray:
+    """Our JSON/NPZ or an OpenPose folder/file -> (frame_count, 2, 21, 3)."""
+    from handviewer.io import load_openpose, load_own
+
+    path = Path(path)
+    if path.is_dir() or "openpose" in path.name.lower():
+        return load_openpose(path).dense(frame_count)
+    seq = load_own(path)
+    if seq.keypoints is None:
+        raise ValueError(f"{path} holds no 2D keypoints")
+    return seq.keypoints.dense(frame_count)
+
+
+def load_video_inputs(video: str | Path | None, frame_count: int, size: tuple[int, int],
+                      keypoints: str | Path | None = None, predictions: str | Path | None = None,
+                      camera: str | Path | None = None) -> VideoInputs:
+    from handviewer.io import default_camera, load_camera, load_predictions
+
+    found = find_beside(Path(video)) if video else {"keypoints": None, "predictions": None, "camera": None}
+    kp_path = Path(keypoints) if keypoints else found["keypoints"]
+    pred_path = Path(predictions) if predictions else found["predictions"]
+    cam_path = Path(camera) if camera else found["camera"]
+    kp = load_keypoints(kp_path, frame_count) if kp_path else None
+    pred = load_predictions(pred_path).dense(frame_count) if pred_path else None
+    cam = load_camera(cam_path, *size) if cam_path else default_camera(*size)
+    sources = {"keypoints": str(kp_path or ""), "predictions": str(pred_path or ""), "camera": str(cam_path or "default")}
+    return VideoInputs(kp, pred, np.asarray(cam.K, dtype=np.float64), sources)

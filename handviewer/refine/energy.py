@@ -1,0 +1,67 @@
+"""The terms refinement minimises, for a batch of frames of two hands (camera frame, mm)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from handviewer.intersect import intersection_loss
+
+FLIP = torch.tensor([-1.0, 1.0, 1.0])
+
+
+@dataclass(frozen=True)
+class EnergyWeights:
+    """Scales that make each term about 1 for a typical error: 2D in units of `sigma_px`, 3D in units
+    of `sigma_mm`. `intersection` multiplies the intersection loss (sum of p^2 over the tested points)."""
+
+    intersection: float = 1.0
+    reprojection: float = 1.0
+    sigma_px: float = 8.0
+    initial: float = 1.0
+    sigma_mm: float = 10.0
+    temporal: float = 0.0  # > 0: pull each frame towards its neighbours in the batch (frames in order)
+
+
+def project(joints: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """(N, 2, 21, 3) mm, K (N, 3, 3) -> (N, 2, 21, 2) px."""
+    z = joints[..., 2:3].clamp_min(1.0)
+    f = torch.stack([K[:, 0, 0], K[:, 1, 1]], -1)[:, None, None]
+    c = torch.stack([K[:, 0, 2], K[:, 1, 2]], -1)[:, None, None]
+    return joints[..., :2] / z * f + c
+
+
+def reprojection_px(joints: torch.Tensor, keypoints: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """(N,) confidence-weighted mean pixel error of the visible keypoints (NaN where none)."""
+    vis = torch.isfinite(keypoints).all(-1) & (keypoints[..., 2] > 0)
+    err = (project(joints, K) - keypoints[..., :2].nan_to_num(0.0)).norm(dim=-1)
+    w = torch.where(vis, keypoints[..., 2].nan_to_num(0.0), torch.zeros_like(err))
+    err = torch.where(vis, err, torch.zeros_like(err))
+    total = w.sum((1, 2))
+    return torch.where(total > 0, (err * w).sum((1, 2)) / total.clamp_min(1e-9), torch.full_like(total, float("nan")))
+
+
+def reprojection_term(joints, keypoints, K, weights: EnergyWeights) -> torch.Tensor:
+    """(N,) confidence-weighted squared reprojection error in units of sigma_px (0 without keypoints)."""
+    if keypoints is None or K is None or weights.reprojection <= 0:
+        return joints.new_zeros(joints.shape[0])
+    vis = torch.isfinite(keypoints).all(-1) & (keypoints[..., 2] > 0)
+    d2 = (project(joints, K) - keypoints[..., :2].nan_to_num(0.0)).square().sum(-1) / weights.sigma_px**2
+    w = torch.where(vis, keypoints[..., 2].nan_to_num(0.0), torch.zeros_like(d2))
+    return weights.reprojection * (torch.where(vis, d2, torch.zeros_like(d2)) * w).sum((1, 2)) / w.sum((1, 2)).clamp_min(1.0)
+
+
+def data_terms(joints, initial, keypoints, K, weights: EnergyWeights) -> torch.Tensor:
+    """(N,) reprojection + distance-to-initial (+ temporal) energy. keypoints/K may be None (3D only)."""
+    e = weights.initial * ((joints - initial) / weights.sigma_mm).square().sum(-1).mean((1, 2))
+    e = e + reprojection_term(joints, keypoints, K, weights)
+    if weights.temporal > 0 and joints.shape[0] > 1:
+        step = ((joints[1:] - joints[:-1]) / weights.sigma_mm).square().sum(-1).mean((1, 2))
+        e = e + weights.temporal * (torch.cat([step, step.new_zeros(1)]) + torch.cat([step.new_zeros(1), step]))
+    return e
+
+
+def intersection_term(net, joints, point_set: str, both: bool) -> torch.Tensor:
+    """(N,) intersection loss of each frame's pair (right = joints[:, 0], left = joints[:, 1])."""
+    return intersection_loss(net, joints[:, 0], joints[:, 1], point_set=point_set, both=both)

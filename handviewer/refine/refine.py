@@ -1,0 +1,125 @@
+"""Per-frame refinement: move both hands' poses (bone lengths held) to resolve intersections while
+staying true to the 2D keypoints and the initial 3D estimate.
+
+Minimises  weight * intersection loss + reprojection error + distance to the initial estimate
+(+ temporal smoothness), with joint limits enforced by projection after every step. "Safe" mode
+(after IHMR) optimises one parameter group at a time and keeps a group's change for a frame only
+if the intersection loss went down, the reprojection error (when 2D keypoints are given) did not go
+up, and the hands stay within `SAFE_BUDGET_MM` (mean joint displacement) of the initial estimate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import torch
+
+from handviewer.hand.kinematics import forward_kinematics
+from handviewer.hand.params import HandParams, clamp_angles
+from handviewer.pipeline_api import RefineSettings
+from handviewer.refine.energy import FLIP, EnergyWeights, data_terms, intersection_term, reprojection_term
+
+# Parameter groups in the order safe mode visits them (bone lengths are held throughout).
+SAFE_GROUPS = (("trans",), ("rot",), ("angles",))
+_LR = {"trans": 1.0, "rot": 0.01, "angles": 0.02}
+SAFE_BUDGET_MM = 5.0
+
+
+@dataclass
+class PairParams:
+    """Both hands of N frames; the left hand is the mirrored right hand `left` (see HandParams)."""
+
+    right: HandParams
+    left: HandParams
+
+    def joints(self) -> torch.Tensor:
+        """(N, 2, 21, 3) mm, camera frame."""
+        jr = forward_kinematics(self.right).joints
+        jl = forward_kinematics(self.left).joints * FLIP.to(jr)
+        return torch.stack([jr, jl], 1)
+
+    def detach(self) -> "PairParams":
+        return PairParams(self.right.map(lambda t: t.detach().clone()), self.left.map(lambda t: t.detach().clone()))
+
+
+def refine(
+    net,
+    start: PairParams,
+    keypoints: torch.Tensor | None,
+    K: torch.Tensor | None,
+    settings: RefineSettings,
+    weights: EnergyWeights | None = None,
+) -> Generator[tuple[float, str], None, PairParams]:
+    """Refine N frames at once (each frame's energy is independent unless `weights.temporal` > 0).
+
+    start: initial parameters (both hands present in every frame; frames with a missing hand should
+    not be passed). keypoints (N, 2, 21, 3) px + confidence or None; K (N, 3, 3) or None.
+    Yields progress; closing the generator stops at the next step. Returns the refined parameters.
+    """
+    weights = weights or EnergyWeights(intersection=settings.weight)
+    if weights.intersection != settings.weight:
+        weights = EnergyWeights(**{**weights.__dict__, "intersection": settings.weight})
+    with torch.no_grad():
+        initial = start.joints()
+    if settings.safe_mode:
+        return (yield from _refine_safe(net, start, initial, keypoints, K, settings, weights))
+    pair = start.detach()
+    names = ("trans", "rot", "angles")
+    tensors = [getattr(h, n).requires_grad_(True) for h in (pair.right, pair.left) for n in names]
+    groups = [{"params": [t], "lr": _LR[n]} for t, n in zip(tensors, names * 2)]
+    opt = torch.optim.Adam(groups)
+    for step in range(settings.steps):
+        opt.zero_grad(set_to_none=True)
+        total = _energy(net, pair, initial, keypoints, K, settings, weights)
+        total.sum().backward()
+        opt.step()
+        _clamp(pair)
+        yield (step + 1) / max(settings.steps, 1), f"refining: step {step + 1}/{settings.steps}"
+    return pair.detach()
+
+
+def _energy(net, pair, initial, keypoints, K, settings, weights) -> torch.Tensor:
+    joints = pair.joints()
+    e = data_terms(joints, initial, keypoints, K, weights)
+    if weights.intersection > 0:
+        e = e + weights.intersection * intersection_term(net, joints, settings.point_set, settings.both_hands)
+    return e
+
+
+def _clamp(pair: PairParams) -> None:
+    with torch.no_grad():
+        pair.right.angles.copy_(clamp_angles(pair.right.angles))
+        pair.left.angles.copy_(clamp_angles(pair.left.angles))
+
+
+def _refine_safe(net, start, initial, keypoints, K, settings, weights):
+    """IHMR-style: per group, a few Adam steps; keep them per frame only if both errors dropped."""
+    pair = start.detach()
+    per_group = max(1, settings.steps // len(SAFE_GROUPS))
+    done = 0
+    for group in SAFE_GROUPS:
+        with torch.no_grad():
+            joints = pair.joints()
+            before_int = intersection_term(net, joints, settings.point_set, settings.both_hands)
+            before_2d = reprojection_term(joints, keypoints, K, weights)
+        trial = pair.detach()
+        tensors = [getattr(h, n).requires_grad_(True) for h in (trial.right, trial.left) for n in group]
+        opt = torch.optim.Adam([{"params": [t], "lr": _LR[n]} for t, n in zip(tensors, group * 2)])
+        for _ in range(per_group):
+            opt.zero_grad(set_to_none=True)
+            _energy(net, trial, initial, keypoints, K, settings, weights).sum().backward()
+            opt.step()
+            _clamp(trial)
+            done += 1
+            yield done / (per_group * len(SAFE_GROUPS)), f"safe refinement: {group[0]} step {done}"
+        with torch.no_grad():
+            joints = trial.joints()
+            after_int = intersection_term(net, joints, settings.point_set, settings.both_hands)
+            after_2d = reprojection_term(joints, keypoints, K, weights)
+            moved = (joints - initial).norm(dim=-1).mean((1, 2))
+            keep = (after_int < before_int) & (after_2d <= before_2d + 1e-6) & (moved <= SAFE_BUDGET_MM)
+            for src, dst in ((trial.right, pair.right), (trial.left, pair.left)):
+                for name in group:
+                    getattr(dst, name)[keep] = getattr(src, name).detach()[keep]
+    return pair.detach()

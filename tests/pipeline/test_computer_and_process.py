@@ -1,0 +1,62 @@
+import json
+
+import numpy as np
+import pytest
+
+from handviewer.computer import VideoComputer
+from handviewer.io import load_metrics_csv, load_predictions, open_frames
+from handviewer.pipeline_api import RefineSettings
+from handviewer.process import process_video
+
+
+def drain(gen):
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def test_computer_finds_inputs_beside_the_video_and_caches(small_clip):
+    with open_frames(small_clip["video"]) as frames:
+        comp = VideoComputer(frames, small_clip["video"])
+    assert comp.inputs.sources["camera"].endswith("camera.json")
+    assert np.allclose(comp.inputs.K, small_clip["K"])
+    r = comp.compute_initial(2)
+    assert r.after is None and r.before.vertices.shape[0] == 2 and np.isfinite(r.before.joints).all()
+    assert comp.compute_initial(2) is r  # cached
+    # uplift places the hands near the truth (right wrist within a few cm)
+    assert np.linalg.norm(r.before.joints[0, 0] - small_clip["joints"][2, 0, 0]) < 60
+    kp = comp.keypoints(2)
+    kp[0, 8, :2] += 15.0
+    comp.set_keypoints(2, kp)
+    assert comp.compute_initial(2) is not r  # an edit invalidates the frame
+    refined = drain(comp.refine(2, RefineSettings(steps=5)))
+    assert refined.after is not None and refined.metrics_after is not None
+    pts, probs = comp.density_cloud(r.before, 0, resolution=16)
+    assert len(pts) > 10 and probs.min() > 0.05 and probs.max() > 0.5
+    with pytest.raises(ValueError):
+        comp.set_keypoints(0, np.zeros((21, 3)))
+
+
+def test_process_exports_round_trip_and_resumes(small_clip, monkeypatch):
+    out = small_clip["dir"] / "out"
+    settings = RefineSettings(steps=5)
+    gen = process_video(small_clip["video"], out, settings=settings, batch=2, metrics=True)
+    # Interrupt after the first batch of frames.
+    for fraction, message in gen:
+        if message.startswith("frames 0-1"):
+            break
+    gen.close()
+    assert len(list((out / ".partial").glob("frames_*.npz"))) == 1
+    assert not (out / "joint_3d_after.json").exists()  # nothing half-exported
+    summary = drain(process_video(small_clip["video"], out, settings=settings, batch=2))
+    assert summary["frames"] == 6 and summary["frames_computed_now"] == 4
+    assert not (out / ".partial").exists()
+    after = load_predictions(out / "joint_3d_after.json", order="interhand").dense(6)
+    npz = np.load(out / "hands.npz")
+    assert np.allclose(after, npz["joints"], atol=1e-3, equal_nan=True)
+    metrics = load_metrics_csv(out / "metrics_after.csv")
+    assert sorted(metrics) == list(range(6))
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["settings"]["steps"] == 5
