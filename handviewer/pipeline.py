@@ -76,7 +76,6 @@ class Pipeline:
         result = predict(self.uplift, kp, Kt)
         return Initial(PairParams(result.params_right, result.params_left), result.present, result.joints)
 
-    @torch.no_grad()
     def initial_from_joints(self, joints: np.ndarray) -> Initial:
         """joints (N, 2, 21, 3) mm camera frame (any estimator's output, NaN missing) -> IK-fitted hands."""
         j = np.asarray(joints, dtype=np.float32)
@@ -84,7 +83,8 @@ class Pipeline:
         right, _ = fit_ik(_fill_missing(j[:, 0]))
         left, _ = fit_ik(_fill_missing(j[:, 1] * FLIP.astype(np.float32)))
         pair = PairParams(right, left)
-        fitted = pair.joints()
+        with torch.no_grad():
+            fitted = pair.joints()
         fitted = torch.where(present[:, :, None, None], fitted, torch.full_like(fitted, float("nan")))
         return Initial(pair, present, fitted)
 

@@ -53,7 +53,8 @@ def fit_ik(
     with torch.no_grad():
         params = analytic_ik(target, mask, fixed)
     if iterations > 0:
-        params = _refine(params, target, mask, fixed is not None, iterations)
+        with torch.enable_grad():  # callers may run under no_grad; the gradient stage needs autograd
+            params = _refine(params, target, mask, fixed is not None, iterations)
     with torch.no_grad():
         fitted = forward_kinematics(params).joints
         residual = (fitted - target).norm(dim=-1)

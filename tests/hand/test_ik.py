@@ -86,6 +86,15 @@ def test_left_hands_fit_through_the_mirror():
     assert residual.mean() < 0.1
 
 
+def test_fitting_works_under_no_grad():
+    model = HandModel()
+    noisy = model.joints(model.random_params(4, seed=5)) + 2.0
+    noisy[:, 8] += 5.0  # not reachable exactly, so the gradient stage runs
+    with torch.no_grad():
+        _, residual = fit_ik(noisy, iterations=10)
+    assert torch.isfinite(residual).all()
+
+
 def test_bad_input_shapes_are_refused():
     with pytest.raises(ValueError, match=r"\(N, 21, 3\)"):
         fit_ik(np.zeros((4, 20, 3)))
