@@ -35,12 +35,14 @@ def intersection_loss(
     bbox_filter: bool = True,
     vertices_right: torch.Tensor | None = None,
     vertices_left: torch.Tensor | None = None,
+    logit_bias: float = 0.0,
 ) -> torch.Tensor:
     """(N,) loss per hand pair; joints (N, 21, 3) mm in one camera frame (left hands as they are seen).
 
     point_set: "sparse" | "dense" | "mesh" (the mesh variant needs the plain-mesh vertices of both hands).
     kernel: "squared" (p^2) or "truncated" (p^2 only where p > 0.5).
     bbox_filter: pairs whose padded boxes do not overlap get 0 without running the network.
+    logit_bias: > 0 inflates both hands' occupancy (a margin, so refinement ends with a gap).
     """
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
@@ -53,10 +55,11 @@ def intersection_loss(
     jr, jl = joints_right[idx], joints_left[idx]
     vr = vertices_right[idx] if vertices_right is not None else None
     vl = vertices_left[idx] if vertices_left is not None else None
-    p = net.probability(hand_points(point_set, jl, vl), jr)  # left points inside the right hand
+    extra = {"logit_bias": logit_bias} if logit_bias else {}
+    p = net.probability(hand_points(point_set, jl, vl), jr, **extra)  # left points inside the right hand
     total = _kernel(p, kernel).sum(-1)
     if both:
-        q = net.probability_left(hand_points(point_set, jr, vr), jl)  # right points inside the left hand
+        q = net.probability_left(hand_points(point_set, jr, vr), jl, **extra)  # right points inside the left hand
         total = total + _kernel(q, kernel).sum(-1)
     return loss.index_put((idx,), total)
 

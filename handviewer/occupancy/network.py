@@ -123,21 +123,23 @@ class OccupancyNetwork(nn.Module):
         p, j = to_canonical(points, joints)
         return self.decode(p, j, self.encode(j))
 
-    def probability(self, points: torch.Tensor, joints: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
+    def probability(self, points: torch.Tensor, joints: torch.Tensor, chunk: int = 65536, logit_bias: float = 0.0) -> torch.Tensor:
         """(N, P) in [0, 1]: probability that each point is inside the right hand with these joints.
 
         Evaluated in chunks of points so that dense grids fit in memory; differentiable.
+        logit_bias > 0 inflates the hand slightly (a safety margin for refinement).
         """
         p, j = to_canonical(points, joints)
         feature = self.encode(j)
         if p.shape[1] <= chunk:
-            return torch.sigmoid(self.decode(p, j, feature))
-        return torch.cat([torch.sigmoid(self.decode(p[:, s : s + chunk], j, feature)) for s in range(0, p.shape[1], chunk)], 1)
+            return torch.sigmoid(self.decode(p, j, feature) + logit_bias)
+        return torch.cat([torch.sigmoid(self.decode(p[:, s : s + chunk], j, feature) + logit_bias)
+                          for s in range(0, p.shape[1], chunk)], 1)
 
-    def probability_left(self, points: torch.Tensor, joints: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
+    def probability_left(self, points: torch.Tensor, joints: torch.Tensor, chunk: int = 65536, logit_bias: float = 0.0) -> torch.Tensor:
         """Occupancy of left hands (joints in the camera frame): the mirrored right-hand network."""
         flip = torch.tensor([-1.0, 1.0, 1.0], dtype=points.dtype, device=points.device)
-        return self.probability(points * flip, joints * flip, chunk)
+        return self.probability(points * flip, joints * flip, chunk, logit_bias)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -22,6 +22,7 @@ class EnergyWeights:
     initial: float = 1.0
     sigma_mm: float = 10.0
     temporal: float = 0.0  # > 0: pull each frame towards its neighbours in the batch (frames in order)
+    margin_logit: float = 0.0  # > 0: inflate the occupancy so that hands end with a small gap
 
 
 def project(joints: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
@@ -62,6 +63,9 @@ def data_terms(joints, initial, keypoints, K, weights: EnergyWeights) -> torch.T
     return e
 
 
-def intersection_term(net, joints, point_set: str, both: bool) -> torch.Tensor:
-    """(N,) intersection loss of each frame's pair (right = joints[:, 0], left = joints[:, 1])."""
-    return intersection_loss(net, joints[:, 0], joints[:, 1], point_set=point_set, both=both)
+def intersection_term(net, joints, point_set: str, both: bool, vertices=None, margin_logit: float = 0.0) -> torch.Tensor:
+    """(N,) intersection loss of each frame's pair (right = joints[:, 0], left = joints[:, 1]);
+    vertices (N, 2, V, 3) plain-mesh vertices, needed by the "mesh" point set."""
+    vr, vl = (vertices[:, 0], vertices[:, 1]) if vertices is not None else (None, None)
+    return intersection_loss(net, joints[:, 0], joints[:, 1], point_set=point_set, both=both,
+                             vertices_right=vr, vertices_left=vl, logit_bias=margin_logit)

@@ -18,7 +18,7 @@ import torch
 from handviewer.hand.kinematics import forward_kinematics
 from handviewer.hand.params import HandParams, clamp_angles
 from handviewer.pipeline_api import RefineSettings
-from handviewer.refine.energy import FLIP, EnergyWeights, data_terms, intersection_term, reprojection_term
+from handviewer.refine.energy import FLIP, EnergyWeights, data_terms, intersection_term, reprojection_term  # noqa: F401
 
 # Parameter groups in the order safe mode visits them (bone lengths are held throughout).
 SAFE_GROUPS = (("trans",), ("rot",), ("angles",))
@@ -38,6 +38,17 @@ class PairParams:
         jr = forward_kinematics(self.right).joints
         jl = forward_kinematics(self.left).joints * FLIP.to(jr)
         return torch.stack([jr, jl], 1)
+
+    def joints_and_vertices(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """((N, 2, 21, 3), (N, 2, V, 3)) mm: joints and `plain`-mesh vertices, camera frame."""
+        from handviewer.hand.mesh import pose_vertices
+
+        rig = _plain_rig(self.right.angles.dtype)
+        pr, pl = forward_kinematics(self.right), forward_kinematics(self.left)
+        flip = FLIP.to(pr.joints)
+        joints = torch.stack([pr.joints, pl.joints * flip], 1)
+        verts = torch.stack([pose_vertices(pr, rig), pose_vertices(pl, rig) * flip], 1)
+        return joints, verts
 
     def detach(self) -> "PairParams":
         return PairParams(self.right.map(lambda t: t.detach().clone()), self.left.map(lambda t: t.detach().clone()))
@@ -79,11 +90,34 @@ def refine(
     return pair.detach()
 
 
+def _plain_rig(dtype):
+    from handviewer.hand.mesh import MeshRig
+    from handviewer.hand.model import topology
+
+    key = str(dtype)
+    if key not in _RIGS:
+        _RIGS[key] = MeshRig(topology("plain"), dtype=dtype)
+    return _RIGS[key]
+
+
+_RIGS: dict = {}
+
+
+def _intersection(net, pair: PairParams, settings, weights, joints=None) -> torch.Tensor:
+    """(N,) intersection term of the settings' variant (posing the plain meshes when it needs them)."""
+    verts = None
+    if settings.point_set == "mesh":
+        joints, verts = pair.joints_and_vertices()
+    elif joints is None:
+        joints = pair.joints()
+    return intersection_term(net, joints, settings.point_set, settings.both_hands, verts, weights.margin_logit)
+
+
 def _energy(net, pair, initial, keypoints, K, settings, weights) -> torch.Tensor:
     joints = pair.joints()
     e = data_terms(joints, initial, keypoints, K, weights)
     if weights.intersection > 0:
-        e = e + weights.intersection * intersection_term(net, joints, settings.point_set, settings.both_hands)
+        e = e + weights.intersection * _intersection(net, pair, settings, weights, joints)
     return e
 
 
@@ -101,7 +135,7 @@ def _refine_safe(net, start, initial, keypoints, K, settings, weights):
     for group in SAFE_GROUPS:
         with torch.no_grad():
             joints = pair.joints()
-            before_int = intersection_term(net, joints, settings.point_set, settings.both_hands)
+            before_int = _intersection(net, pair, settings, weights, joints)
             before_2d = reprojection_term(joints, keypoints, K, weights)
         trial = pair.detach()
         tensors = [getattr(h, n).requires_grad_(True) for h in (trial.right, trial.left) for n in group]
@@ -115,7 +149,7 @@ def _refine_safe(net, start, initial, keypoints, K, settings, weights):
             yield done / (per_group * len(SAFE_GROUPS)), f"safe refinement: {group[0]} step {done}"
         with torch.no_grad():
             joints = trial.joints()
-            after_int = intersection_term(net, joints, settings.point_set, settings.both_hands)
+            after_int = _intersection(net, trial, settings, weights, joints)
             after_2d = reprojection_term(joints, keypoints, K, weights)
             moved = (joints - initial).norm(dim=-1).mean((1, 2))
             keep = (after_int < before_int) & (after_2d <= before_2d + 1e-6) & (moved <= SAFE_BUDGET_MM)
