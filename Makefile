@@ -28,7 +28,8 @@ test: $(STAMP) sysdeps
 	$(XVFB) $(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	$(PY) -m pip install -q -e '.[bench]'
+	$(XVFB) $(PY) benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
