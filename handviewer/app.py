@@ -21,18 +21,19 @@ def computer_factory(keypoints: str | Path | None = None):
     return make
 
 
-def run_app(video: str | Path | None, keypoints=None, predictions=None, screenshot=None, frame: int = 0) -> int:
+def run_app(video: str | Path | None, keypoints=None, predictions=None, screenshot=None, frame: int = 0,
+            refined: bool = False) -> int:
     if video is not None and not Path(video).exists():
         raise FileNotFoundError(f"no such video: {video}")
     from handviewer.gui.app import run
 
     return run(str(video) if video else None, computer_factory(keypoints), screenshot=str(screenshot) if screenshot else None,
-               frame=frame, predictions=str(predictions) if predictions else None)
+               frame=frame, predictions=str(predictions) if predictions else None, refined=refined)
 
 
-def run_demo(screenshot=None, frame: int = 0) -> int:
+def run_demo(screenshot=None, frame: int = 0, refined: bool = False) -> int:
     video = asset_path(SAMPLE_VIDEO)
     if not video.exists():
         print(f"handviewer: the bundled sample is missing ({video})", file=sys.stderr)
         return 2
-    return run_app(video, screenshot=screenshot, frame=frame)
+    return run_app(video, screenshot=screenshot, frame=frame, refined=refined)

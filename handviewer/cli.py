@@ -24,13 +24,14 @@ def _cmd_mesh(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from handviewer.app import run_demo
 
-    return run_demo(screenshot=args.screenshot, frame=args.frame)
+    return run_demo(screenshot=args.screenshot, frame=args.frame, refined=args.refined)
 
 
 def _cmd_open(args: argparse.Namespace) -> int:
     from handviewer.app import run_app
 
-    return run_app(args.video, keypoints=args.keypoints, predictions=args.predictions, screenshot=args.screenshot, frame=args.frame)
+    return run_app(args.video, keypoints=args.keypoints, predictions=args.predictions, screenshot=args.screenshot, frame=args.frame,
+                   refined=args.refined)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="open the app on the bundled sample clip")
     p.add_argument("--screenshot", type=Path, help="render the window off screen to this PNG and exit")
     p.add_argument("--frame", type=int, default=0, help="frame to show (with --screenshot)")
+    p.add_argument("--refined", action="store_true", help="with --screenshot: refine the frame, show before/after side by side")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("open", help="open a video (same as `handviewer VIDEO`)")
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--predictions", type=Path, help="3D predictions of another estimator (JSON/NPZ, 42 joints)")
     p.add_argument("--screenshot", type=Path)
     p.add_argument("--frame", type=int, default=0)
+    p.add_argument("--refined", action="store_true", help="with --screenshot: refine the frame, show before/after side by side")
     p.set_defaults(func=_cmd_open)
 
     p = sub.add_parser("mesh", help="export a posed hand mesh to PLY/OBJ")

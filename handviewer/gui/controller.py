@@ -1,0 +1,214 @@
+"""`ComputeController`: asks the `FrameComputer` for what the session needs, in workers.
+
+- the shown frame's initial result when it is not cached (latest request wins: scrubbing
+  never waits, and never queues up work for frames already left behind);
+- refinement of one frame or of many (chunked, so a cancel keeps finished chunks);
+- occupancy density clouds when that layer is on;
+- the user's keypoint edits, forwarded to `FrameComputer.set_keypoints`.
+All computer calls run on the one worker thread of a `JobQueue`, in order. Results whose
+frame had its keypoints changed while they were computed are discarded.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from handviewer.gui.session_model import SessionModel
+from handviewer.gui.workers import Job, JobQueue, Partial
+from handviewer.pipeline_api import FrameComputer, RefineSettings
+
+REFINE_CHUNK = 8  # frames per refine_many call in "Refine all"
+
+
+class ComputeController(QObject):
+    """Signals: error(title, message), status(message), ready() after warm-up,
+    density_ready(index, refined) when clouds for that frame/estimate are cached."""
+
+    error = Signal(str, str)
+    status = Signal(str)
+    ready = Signal()
+    density_ready = Signal(int, bool)
+
+    def __init__(self, computer: FrameComputer, model: SessionModel, queue: JobQueue | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.computer, self.model = computer, model
+        self.queue = queue or JobQueue(self)
+        self.is_ready = False
+        self.failed: dict[int, str] = {}  # frame -> last error of its initial computation
+        self.density: dict[tuple[int, bool], list] = {}  # (frame, refined) -> [(points, probs)] x 2 hands
+        self._versions: dict[int, int] = {}  # frame -> keypoint edit count (stale-result guard)
+        model.frame_changed.connect(self._on_frame_changed)
+        model.results_changed.connect(self._on_results_changed)
+        model.keypoints_changed.connect(self._on_keypoints_changed)
+        model.view_changed.connect(self._on_view_changed)
+        model.reset.connect(self._on_reset)
+
+    # ------------------------------------------------------------------ public
+    def warm_up(self) -> Job:
+        return self.queue.submit(Job("warm_up", self.computer.warm_up, label="Loading models", show_progress=True, barrier=True,
+                                     on_result=lambda _: self._on_ready(), on_error=self._fail("Loading models")))
+
+    def request_frame(self, index: int | None = None) -> Job | None:
+        """Compute the initial result of a frame (default: the current one) unless cached."""
+        index = self.model.current if index is None else index
+        if self.model.frame_count <= 0 or index in self.model.results:
+            return None
+        running = self.queue.running
+        if running is not None and running.kind == "initial" and running.key == (index, self._version(index)):
+            return running
+        version = self._version(index)
+        self.status.emit(f"Computing frame {index}…")
+        return self.queue.submit(Job(
+            "initial", self.computer.compute_initial, (index,), label=f"Computing frame {index}", key=(index, version),
+            on_result=lambda r: self._store(r, version), on_error=self._initial_failed(index)), front=True, replace=True)
+
+    def refine_frame(self, index: int | None = None, settings: RefineSettings | None = None) -> Job:
+        index = self.model.current if index is None else index
+        settings = settings or self.model.settings
+        version = self._version(index)
+        return self.queue.submit(Job(
+            "refine", self.computer.refine, (index, settings), label=f"Refining frame {index}", show_progress=True,
+            key=index, on_result=lambda r: self._store(r, version), on_error=self._fail(f"Refining frame {index}")))
+
+    def refine_all(self, indices: list[int] | None = None, settings: RefineSettings | None = None) -> Job:
+        indices = list(range(self.model.frame_count)) if indices is None else list(indices)
+        settings = settings or self.model.settings
+        versions = {i: self._version(i) for i in indices}
+        return self.queue.submit(Job(
+            "refine_all", self._refine_chunks, (indices, settings), label=f"Refining {len(indices)} frames",
+            show_progress=True, on_partial=lambda part: self._store_many(part, versions),
+            on_error=self._fail("Refining all frames")))
+
+    def request_density(self) -> Job | None:
+        """Density clouds of both hands for the shown estimate(s) of the current frame."""
+        index = self.model.current
+        result = self.model.results.get(index)
+        if result is None:
+            return None
+        wanted = [True, False] if self.model.side_by_side else [self.model.show_refined]
+        for refined in wanted:
+            refined = refined and result.after is not None
+            if (index, refined) in self.density:
+                continue
+            estimate = result.estimate(refined)
+            return self.queue.submit(Job(
+                "density", self._density_both, (estimate,), label=f"Occupancy of frame {index}", key=(index, refined),
+                on_result=lambda clouds, k=(index, refined): self._store_density(k, clouds),
+                on_error=self._fail("Occupancy density")), replace=True)
+        return None
+
+    def push_edits(self) -> None:
+        """Send the session's keypoint edits to the computer (after loading a saved session)."""
+        for index, keypoints in sorted(self.model.keypoint_edits.items()):
+            self.queue.submit(Job("set_keypoints", self.computer.set_keypoints, (index, keypoints), barrier=True,
+                                  label=f"Keypoints of frame {index}", on_error=self._fail("Updating keypoints")))
+
+    def cancel_long_work(self) -> None:
+        """Cancel what drives the progress bar (refinement, warm-up, export)."""
+        self.queue.cancel_where(lambda job: job.show_progress)
+
+    # ------------------------------------------------------------------ generators run in the worker
+    def _refine_chunks(self, indices: list[int], settings: RefineSettings):
+        total = max(len(indices), 1)
+        for start in range(0, len(indices), REFINE_CHUNK):
+            chunk = indices[start:start + REFINE_CHUNK]
+            gen = self.computer.refine_many(chunk, settings)
+            try:
+                while True:
+                    fraction, message = next(gen)
+                    yield (start + fraction * len(chunk)) / total, message
+            except StopIteration as stop:
+                yield Partial(stop.value or {})
+            except GeneratorExit:
+                gen.close()
+                raise
+        yield 1.0, f"Refined {len(indices)} frames"
+
+    def _density_both(self, estimate):
+        clouds = []
+        for hand in range(2):
+            present = bool(estimate.present()[hand])
+            clouds.append(self.computer.density_cloud(estimate, hand) if present else (None, None))
+            yield (hand + 1) / 2, "occupancy"
+        return clouds
+
+    # ------------------------------------------------------------------ callbacks (GUI thread)
+    def _on_ready(self) -> None:
+        self.is_ready = True
+        self.status.emit("Ready")
+        self.ready.emit()
+
+    def _store(self, result, version: int) -> None:
+        if self._version(result.index) != version:
+            self.request_frame()  # keypoints changed meanwhile: the result is stale
+            return
+        self.failed.pop(result.index, None)
+        cached = self.model.results.get(result.index)
+        if cached is not None and cached.after is not None and result.after is None:
+            return  # an initial result arriving late never replaces a refined one
+        self.model.set_result(result)
+        if result.index == self.model.current:
+            self.status.emit(f"Frame {result.index} ready")
+
+    def _store_many(self, results: dict, versions: dict[int, int]) -> None:
+        fresh = {i: r for i, r in results.items() if self._version(i) == versions.get(i)}
+        self.model.set_results(fresh)
+
+    def _store_density(self, key: tuple[int, bool], clouds: list) -> None:
+        self.density[key] = clouds
+        self.density_ready.emit(*key)
+        if self._density_wanted():
+            self.request_density()  # side by side: the other estimate
+
+    def _initial_failed(self, index: int):
+        def report(message: str) -> None:
+            self.failed[index] = message
+            self.error.emit(f"Computing frame {index} failed", message)
+        return report
+
+    def _fail(self, what: str):
+        return lambda message: self.error.emit(f"{what} failed", message)
+
+    def _version(self, index: int) -> int:
+        return self._versions.get(index, 0)
+
+    def _density_wanted(self) -> bool:
+        return bool(self.model.layers.get("density", False))
+
+    # ------------------------------------------------------------------ session signals
+    @Slot(int)
+    def _on_frame_changed(self, index: int) -> None:
+        self.request_frame(index)
+        if self._density_wanted():
+            self.request_density()
+
+    @Slot(int)
+    def _on_results_changed(self, index: int) -> None:
+        for key in [k for k in self.density if k[0] == index or index < 0]:
+            del self.density[key]
+        if index in (self.model.current, -1):
+            if self.model.current not in self.model.results and self.model.current not in self.failed:
+                self.request_frame()
+            if self._density_wanted():
+                self.request_density()
+
+    @Slot(int, object)
+    def _on_keypoints_changed(self, index: int, keypoints) -> None:
+        self._versions[index] = self._version(index) + 1
+        self.failed.pop(index, None)
+        self.queue.submit(Job("set_keypoints", self.computer.set_keypoints, (index, keypoints),
+                              label=f"Keypoints of frame {index}", on_error=self._fail("Updating keypoints"),
+                              barrier=True),
+                          front=True)
+
+    @Slot()
+    def _on_view_changed(self) -> None:
+        if self._density_wanted():
+            self.request_density()
+
+    @Slot()
+    def _on_reset(self) -> None:
+        self.density.clear()
+        self.failed.clear()
+        self.request_frame()

@@ -1,0 +1,113 @@
+"""Every question the window asks the user, in one object that tests replace with a fake.
+
+Errors are shown in non-modal message boxes (the event loop keeps running).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLineEdit, QMessageBox, QPushButton, QRadioButton, QVBoxLayout, QWidget)
+
+from handviewer.gui.export import EXPORT_FORMATS, ExportOptions
+
+VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.gif);;All files (*)"
+PREDICTIONS_FILTER = "Keypoints or predictions (*.json *.npz *.csv);;All files (*)"
+
+
+class Dialogs:
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.parent = parent
+        self.open_boxes: list[QMessageBox] = []
+
+    def open_video(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open video", "", VIDEO_FILTER)
+        return path or None
+
+    def open_predictions(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open keypoints or 3D predictions", "",
+                                              PREDICTIONS_FILTER)
+        return path or None
+
+    def export_options(self, default_dir: str) -> ExportOptions | None:
+        dialog = ExportDialog(default_dir, self.parent)
+        return dialog.options() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def ask_recover(self, video_name: str, saved_at: str) -> bool:
+        answer = QMessageBox.question(
+            self.parent, "Recover unsaved work",
+            f"handviewer closed without saving your work on {video_name} (autosaved {saved_at}).\n"
+            "Restore it?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def ask_save_changes(self, name: str) -> str:
+        """'save', 'discard' or 'cancel'."""
+        b = QMessageBox.StandardButton
+        answer = QMessageBox.question(self.parent, "Unsaved changes", f"Save your changes to {name}?",
+                                      b.Save | b.Discard | b.Cancel, b.Save)
+        return {b.Save: "save", b.Discard: "discard"}.get(answer, "cancel")
+
+    def show_error(self, title: str, message: str) -> None:
+        """Non-blocking: first line as text, the rest (traceback summary) as details."""
+        first, _, rest = message.partition("\n")
+        box = QMessageBox(QMessageBox.Icon.Warning, title, first, QMessageBox.StandardButton.Close, self.parent)
+        if rest:
+            box.setDetailedText(message)
+        box.setModal(False)
+        box.finished.connect(lambda _r, b=box: self.open_boxes.remove(b) if b in self.open_boxes else None)
+        self.open_boxes.append(box)
+        box.show()
+
+    def about(self, title: str, text: str) -> None:
+        QMessageBox.about(self.parent, title, text)
+
+
+class ExportDialog(QDialog):
+    """Formats (checkboxes), frames (all / verified / refined), output folder."""
+
+    def __init__(self, default_dir: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        form = QFormLayout()
+        self.format_boxes = {}
+        formats = QVBoxLayout()
+        for key, label in EXPORT_FORMATS.items():
+            box = QCheckBox(label)
+            box.setChecked(key in ("interhand_json", "metrics_csv"))
+            self.format_boxes[key] = box
+            formats.addWidget(box)
+        form.addRow("Formats", formats)
+        self.frame_group = QButtonGroup(self)
+        frames = QHBoxLayout()
+        for k, (key, label) in enumerate((("all", "All frames"), ("verified", "Verified"), ("refined", "Refined"))):
+            radio = QRadioButton(label)
+            radio.setProperty("choice", key)
+            radio.setChecked(k == 0)
+            self.frame_group.addButton(radio)
+            frames.addWidget(radio)
+        form.addRow("Frames", frames)
+        self.refined = QCheckBox("Use the refined estimate where there is one")
+        self.refined.setChecked(True)
+        form.addRow(self.refined)
+        folder = QHBoxLayout()
+        self.out_dir = QLineEdit(default_dir)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        folder.addWidget(self.out_dir, 1)
+        folder.addWidget(browse)
+        form.addRow("Folder", folder)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def _browse(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Export to", self.out_dir.text())
+        if path:
+            self.out_dir.setText(path)
+
+    def options(self) -> ExportOptions:
+        formats = tuple(k for k, box in self.format_boxes.items() if box.isChecked())
+        choice = self.frame_group.checkedButton().property("choice")
+        return ExportOptions(formats, choice, self.out_dir.text(), self.refined.isChecked())

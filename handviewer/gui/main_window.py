@@ -1,0 +1,354 @@
+"""`MainWindow(computer, frames, session)`: frame + 2D overlay on the left, 3D on the right,
+timeline and strip chart below, metrics and settings on the side, menus and shortcuts.
+
+The window only wires widgets to the session model and the compute controller; it holds
+no state of its own beyond Qt objects. Anything that asks the user goes through `dialogs`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QLabel, QMainWindow, QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout,
+                               QWidget)
+
+import handviewer
+from handviewer.gui.controller import ComputeController
+from handviewer.gui.dialogs import Dialogs
+from handviewer.gui.export import ExportOptions, export_job
+from handviewer.gui.frame_view import FrameView
+from handviewer.gui.panels import MetricsPanel, SettingsPanel
+from handviewer.gui.scene_view import SceneView
+from handviewer.gui.session_model import SessionModel
+from handviewer.gui.timeline import Timeline
+from handviewer.gui.workers import Job
+from handviewer.session import Autosaver, RecentFiles, Session, discard_recovery, save_session
+
+AUTOSAVE_MS = 30_000
+
+
+class MainWindow(QMainWindow):
+    """on_open(path): open a video (File > Open, Recent, drag and drop), provided by the app.
+    on_open_predictions(path): load keypoints/3D predictions for this video, provided by the app.
+    Signal closed(): the window accepted a close and released its workers and 3D views."""
+
+    closed = Signal()
+
+    def __init__(self, computer, frames, session: Session | SessionModel, *, dialogs: Dialogs | None = None,
+                 recent: RecentFiles | None = None, on_open: Callable[[str], None] | None = None,
+                 on_open_predictions: Callable[[str], None] | None = None, autosave_ms: int = AUTOSAVE_MS,
+                 auto_start: bool = True) -> None:
+        super().__init__()
+        self.computer, self.frames = computer, frames
+        self.model = session if isinstance(session, SessionModel) else SessionModel(session, self)
+        self.session: Session = self.model.session
+        self.dialogs = dialogs or Dialogs(self)
+        self.recent = recent or RecentFiles()
+        self.on_open, self.on_open_predictions = on_open, on_open_predictions
+        self.controller = ComputeController(computer, self.model, parent=self)
+        self.autosaver = Autosaver(self.session)
+        self.auto_start = auto_start
+        self._started = self._start_scheduled = self._shut_down = False
+        self.last_error: str = ""
+        self._build_widgets()
+        self._build_menus()
+        self._wire()
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.timeout.connect(self.autosave_now)
+        if autosave_ms > 0:
+            self.autosave_timer.start(autosave_ms)
+        self.setAcceptDrops(True)
+        self.resize(1400, 860)
+        self._update_title()
+
+    # ------------------------------------------------------------------ construction
+    def _build_widgets(self) -> None:
+        size = tuple(self.frames.size) if self.frames is not None else None
+        self.frame_view = FrameView(self.model, self.frames)
+        self.scene_view = SceneView(self.model, self.controller, image_size=size)
+        self.metrics_panel = MetricsPanel(self.model)
+        self.settings_panel = SettingsPanel(self.model)
+        self.timeline = Timeline(self.model)
+        views = QSplitter(Qt.Orientation.Horizontal)
+        views.addWidget(self.frame_view)
+        views.addWidget(self.scene_view)
+        views.setStretchFactor(0, 1)
+        views.setStretchFactor(1, 1)
+        views.setSizes([520, 520])
+        side = QTabWidget()
+        side.addTab(self.metrics_panel, "Metrics")
+        side.addTab(self.settings_panel, "Settings")
+        side.setMinimumWidth(330)
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(views)
+        top.addWidget(side)
+        top.setStretchFactor(0, 1)
+        top.setSizes([1060, 340])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(top, 1)
+        layout.addWidget(self.timeline)
+        self.setCentralWidget(central)
+        self.status_label = QLabel()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setMaximumWidth(260)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.controller.cancel_long_work)
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.progress_bar)
+        self.statusBar().addPermanentWidget(self.cancel_button)
+        self._show_progress(False)
+
+    def _action(self, menu, text: str, slot, shortcut=None, checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcuts([QKeySequence(s) for s in (shortcut if isinstance(shortcut, list) else [shortcut])])
+        action.setCheckable(checkable)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        menu.addAction(action)
+        self.actions_by_name[text.rstrip("…")] = action
+        return action
+
+    def _build_menus(self) -> None:
+        self.actions_by_name: dict[str, QAction] = {}
+        m, a = self.menuBar(), self._action
+        file = m.addMenu("&File")
+        a(file, "Open video…", self.open_video_dialog, "Ctrl+O")
+        a(file, "Open keypoints/predictions…", self.open_predictions_dialog)
+        self.recent_menu = file.addMenu("Recent files")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        a(file, "Save session", self.save, "Ctrl+S")
+        a(file, "Export…", self.export_dialog, "Ctrl+E")
+        file.addSeparator()
+        a(file, "Quit", self.close, "Ctrl+Q")
+        edit = m.addMenu("&Edit")
+        self.undo_action = a(edit, "Undo", self.model.undo, "Ctrl+Z")
+        self.redo_action = a(edit, "Redo", self.model.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
+        edit.addSeparator()
+        a(edit, "Mark verified", lambda: self.model.set_flag(self.model.current, "verified"), "V")
+        a(edit, "Mark rejected", lambda: self.model.set_flag(self.model.current, "rejected"), "X")
+        view = m.addMenu("&View")
+        self.refined_action = a(view, "Show refined (before/after)", self.model.set_show_refined, "B", True)
+        self.side_action = a(view, "Side by side", self.model.set_side_by_side, "S", True)
+        play = m.addMenu("&Playback")
+        a(play, "Play/Pause", self.timeline.toggle_play, "Space")
+        a(play, "Previous frame", lambda: self.model.step(-1), "Left")
+        a(play, "Next frame", lambda: self.model.step(1), "Right")
+        a(play, "First frame", lambda: self.model.set_frame(0), "Home")
+        a(play, "Last frame", lambda: self.model.set_frame(self.model.frame_count - 1), "End")
+        a(play, "Next frame with intersections", self.next_with_intersections, "N")
+        compute = m.addMenu("&Compute")
+        a(compute, "Refine this frame", self.refine_frame, "Ctrl+R")
+        a(compute, "Refine all", self.refine_all, "Ctrl+Shift+R")
+        a(compute, "Cancel", self.controller.cancel_long_work, "Escape")
+        help_menu = m.addMenu("&Help")
+        a(help_menu, "About handviewer", self.about)
+
+    def _wire(self) -> None:
+        self.settings_panel.refine_button.clicked.connect(self.refine_frame)
+        self.settings_panel.refine_all_button.clicked.connect(self.refine_all)
+        self.controller.error.connect(self.show_error)
+        self.controller.status.connect(self.status_label.setText)
+        q = self.controller.queue
+        q.started.connect(self._on_job_started)
+        q.progress.connect(self._on_job_progress)
+        q.job_done.connect(self._on_job_done)
+        self.model.dirty_changed.connect(lambda _d: self._update_title())
+        self.model.history_changed.connect(self._update_history)
+        self.model.view_changed.connect(self._sync_view_actions)
+        self.model.reset.connect(self._sync_view_actions)
+        self._update_history()
+        self._sync_view_actions()
+
+    # ------------------------------------------------------------------ start / stop
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._start_scheduled and self.auto_start:
+            self._start_scheduled = True
+            QTimer.singleShot(0, self.start)  # after the window is on screen
+
+    def start(self) -> None:
+        """Load models, replay saved keypoint edits, compute the shown frame (all in the worker)."""
+        if self._started or self._shut_down:
+            return
+        self._started = True
+        self.controller.warm_up()
+        self.controller.push_edits()
+        self.controller.request_frame()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if not self._shut_down and self.session.dirty and self.session.video_path:
+            answer = self.dialogs.ask_save_changes(Path(self.session.video_path).name)
+            if answer == "cancel" or (answer == "save" and not self.save()):
+                event.ignore()
+                return
+            if answer == "discard":
+                discard_recovery(self.session.video_path)
+        self.shutdown()
+        super().closeEvent(event)
+        self.closed.emit()
+
+    def shutdown(self) -> None:
+        """Stop timers and workers and release the 3D views (idempotent)."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.autosave_timer.stop()
+        self.timeline.stop()
+        self.controller.queue.shutdown(3000)
+        self.scene_view.close_views()
+        self.model.detach()
+
+    # ------------------------------------------------------------------ commands
+    def refine_frame(self) -> None:
+        if self.model.frame_count > 0:
+            self.controller.refine_frame()
+
+    def refine_all(self) -> None:
+        if self.model.frame_count > 0:
+            self.controller.refine_all()
+
+    def next_with_intersections(self) -> None:
+        index = self.model.next_with_intersections()
+        if index is None:
+            self.status_label.setText("No computed frame with intersections")
+        else:
+            self.model.set_frame(index)
+
+    def save(self) -> bool:
+        try:
+            path = save_session(self.session)
+        except (OSError, ValueError) as exc:
+            self.show_error("Saving failed", str(exc))
+            return False
+        self.autosaver.reset()
+        self.status_label.setText(f"Saved {path.name}")
+        return True
+
+    def autosave_now(self) -> None:
+        try:
+            path = self.autosaver.maybe_save()
+        except (OSError, ValueError) as exc:
+            self.status_label.setText(f"Autosave failed: {exc}")
+            return
+        if path is not None:
+            self.status_label.setText(f"Autosaved to {path.name}")
+
+    def open_video_dialog(self) -> None:
+        path = self.dialogs.open_video()
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str) -> None:
+        if self.on_open is None:
+            self.show_error("Cannot open", "This window was started without a way to open videos.")
+        else:
+            self.on_open(str(path))
+
+    def open_predictions_dialog(self) -> None:
+        path = self.dialogs.open_predictions()
+        if path and self.on_open_predictions is not None:
+            self.on_open_predictions(path)
+        elif path:
+            self.show_error("Cannot open", "Loading keypoints/predictions is not available in this window.")
+
+    def export_dialog(self) -> None:
+        default = str(Path(self.session.video_path).with_suffix("")) + "_export" if self.session.video_path else "."
+        options = self.dialogs.export_options(default)
+        if options is not None:
+            self.export(options)
+
+    def export(self, options: ExportOptions) -> Job:
+        frames = self.session.frames_for(options.frames)
+        stem = Path(self.session.video_path).stem if self.session.video_path else "handviewer"
+        job = Job("export", export_job, (self.computer, dict(self.session.results), frames, options,
+                                         dict(self.session.flags), stem),
+                  label=f"Exporting {len(frames)} frames", show_progress=True,
+                  on_partial=self.model.set_results,
+                  on_result=lambda paths: self.status_label.setText(f"Exported {len(paths)} file(s) to "
+                                                                    f"{options.out_dir}"),
+                  on_error=lambda message: self.show_error("Export failed", message))
+        return self.controller.queue.submit(job)
+
+    def about(self) -> None:
+        self.dialogs.about("About handviewer", f"handviewer {handviewer.__version__}\n\n"
+                           "View, measure and resolve intersections between two 3D hands.")
+
+    @Slot(str, str)
+    def show_error(self, title: str, message: str) -> None:
+        self.last_error = f"{title}: {message}"
+        self.status_label.setText(f"⚠ {title}: {message.splitlines()[0] if message else ''}")
+        self.dialogs.show_error(title, message)
+
+    # ------------------------------------------------------------------ UI state
+    def _update_title(self) -> None:
+        name = Path(self.session.video_path).name if self.session.video_path else "no video"
+        self.setWindowTitle(f"handviewer {handviewer.__version__} — {name}{' *' if self.session.dirty else ''}")
+
+    def _update_history(self) -> None:
+        h = self.session.history
+        self.undo_action.setEnabled(h.can_undo())
+        self.redo_action.setEnabled(h.can_redo())
+        self.undo_action.setText(f"Undo {h.undo_text()}".strip())
+        self.redo_action.setText(f"Redo {h.redo_text()}".strip())
+
+    def _sync_view_actions(self) -> None:
+        for action, value in ((self.refined_action, self.session.show_refined),
+                              (self.side_action, self.session.side_by_side)):
+            action.blockSignals(True)
+            action.setChecked(value)
+            action.blockSignals(False)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        items = self.recent.items()
+        for path in items:
+            action = self.recent_menu.addAction(path)
+            action.setEnabled(os.path.exists(path))
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not items:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def _show_progress(self, visible: bool) -> None:
+        self.progress_bar.setVisible(visible)
+        self.cancel_button.setVisible(visible)
+
+    @Slot(object)
+    def _on_job_started(self, job: Job) -> None:
+        if job.show_progress:
+            self.progress_bar.setValue(0)
+            self.progress_bar.setFormat(f"{job.label} %p%")
+            self._show_progress(True)
+
+    @Slot(object, float, str)
+    def _on_job_progress(self, job: Job, fraction: float, message: str) -> None:
+        if job.show_progress:
+            self.progress_bar.setValue(int(fraction * 1000))
+            self.status_label.setText(message)
+
+    @Slot(object)
+    def _on_job_done(self, job: Job) -> None:
+        running = self.controller.queue.running
+        if job.show_progress and not (running is not None and running.show_progress):
+            self._show_progress(False)
+            if job.state == "cancelled":
+                self.status_label.setText(f"{job.label}: cancelled")
+            elif job.state == "finished" and job.kind in ("refine", "refine_all", "warm_up"):
+                self.status_label.setText(f"{job.label}: done")
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.open_path(files[0])

@@ -1,0 +1,182 @@
+"""Side panels: per-frame metrics (before/after) and the refinement settings."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from PySide6.QtCore import QRect, Qt, Slot
+from PySide6.QtGui import QColor, QDoubleValidator, QFont, QPainter, QPalette
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from handviewer.gui.session_model import SessionModel
+from handviewer.pipeline_api import LOSS_POINT_SETS
+
+# (FrameMetrics field, label, format)
+METRIC_ROWS = (
+    ("intersection_count", "Intersection points", "{:.0f}"),
+    ("intersection_volume_cm3", "Intersection volume (cm³)", "{:.2f}"),
+    ("occupancy_count", "Occupancy count (p > 0.5)", "{:.0f}"),
+    ("ave_p_mm", "AVE-P (mm)", "{:.2f}"),
+    ("max_p_mm", "MAX-P (mm)", "{:.2f}"),
+    ("reprojection_px", "Reprojection error (px)", "{:.2f}"),
+    ("moved_mm", "Distance moved (mm)", "{:.2f}"),
+)
+COLUMNS = ("before", "after")
+
+
+def format_metric(value: float | None, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return fmt.format(value)
+
+
+class MetricsPanel(QWidget):
+    """Metrics of the current frame: one column before refinement, one after (the shown one marked).
+
+    Painted by hand rather than built from labels or an item view: text changes in those
+    re-run the layout in a second pass, i.e. a second window composition per frame change,
+    which costs tens of ms when Qt composites through software OpenGL.
+    """
+
+    ROW_HEIGHT = 24
+
+    def __init__(self, model: SessionModel, parent=None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.header = ""
+        self.texts: dict[tuple[str, str], str] = {}
+        self.shown_column = 0
+        self.setMinimumHeight(self.ROW_HEIGHT * (len(METRIC_ROWS) + 3))
+        model.frame_changed.connect(self.refresh)
+        model.results_changed.connect(lambda i: i in (model.current, -1) and self.refresh())
+        model.view_changed.connect(self.refresh)
+        model.flags_changed.connect(lambda i: i == model.current and self.refresh())
+        model.reset.connect(self.refresh)
+        self.refresh()
+
+    def value(self, field: str, column: str) -> str:
+        """The text shown for a metric ("intersection_count", ...) in "before" or "after"."""
+        return self.texts[field, column]
+
+    @Slot()
+    def refresh(self, *_args) -> None:
+        index = self.model.current
+        result = self.model.results.get(index)
+        flag = self.model.flags.get(index)
+        state = "computing…" if result is None else ("refined" if result.after is not None else "not refined")
+        self.header = f"Frame {index}: {state}" + (f" — {flag}" if flag else "")
+        refined_shown = self.model.show_refined and result is not None and result.after is not None
+        self.shown_column = -1 if self.model.side_by_side else int(refined_shown)
+        for which in COLUMNS:
+            metrics = None if result is None else getattr(result, f"metrics_{which}")
+            for name, _, fmt in METRIC_ROWS:
+                self.texts[name, which] = format_metric(None if metrics is None else getattr(metrics, name), fmt)
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        h, w = self.ROW_HEIGHT, self.width()
+        value_w = max(70, w // 5)
+        cols = (w - 2 * value_w - 8, w - value_w - 4)  # x of the before/after columns
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        painter.drawText(QRect(4, 0, w - 8, h), Qt.AlignmentFlag.AlignVCenter, self.header)
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for col, which in enumerate(COLUMNS):
+            rect = QRect(cols[col], h, value_w, h)
+            if col == self.shown_column:
+                painter.fillRect(QRect(cols[col], h, value_w, h * (len(METRIC_ROWS) + 1)), QColor(70, 80, 95, 90))
+            painter.setFont(bold)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, which.capitalize())
+        painter.setFont(self.font())
+        for row, (name, label, _) in enumerate(METRIC_ROWS, start=2):
+            y = row * h
+            painter.drawText(QRect(4, y, cols[0] - 8, h), Qt.AlignmentFlag.AlignVCenter, label)
+            for col, which in enumerate(COLUMNS):
+                painter.drawText(QRect(cols[col], y, value_w, h), Qt.AlignmentFlag.AlignRight
+                                 | Qt.AlignmentFlag.AlignVCenter, self.texts[name, which])
+        painter.end()
+
+
+class SettingsPanel(QWidget):
+    """Edits the session's `RefineSettings`; holds the Refine buttons (wired by the window)."""
+
+    def __init__(self, model: SessionModel, parent=None) -> None:
+        super().__init__(parent)
+        self.model = model
+        box = QGroupBox("Refinement")
+        form = QFormLayout(box)
+        self.point_set = QComboBox()
+        self.point_set.addItems(list(LOSS_POINT_SETS))
+        self.point_set.setToolTip("Points of one hand tested against the other hand's occupancy")
+        self.both_hands = QCheckBox("Test both hands (α = 1)")
+        self.weight = QLineEdit()
+        self.weight.setValidator(QDoubleValidator(0.0, 1e12, 12))
+        self.weight.setToolTip("Weight of the intersection loss (e.g. 1, 1e-5)")
+        self.steps = QSpinBox()
+        self.steps.setRange(0, 100000)
+        self.device = QComboBox()
+        self.device.addItems(["cpu", "cuda"])
+        self.safe_mode = QCheckBox("Safe mode (keep a step only if both errors drop)")
+        form.addRow("Point set", self.point_set)
+        form.addRow(self.both_hands)
+        form.addRow("Weight", self.weight)
+        form.addRow("Steps", self.steps)
+        form.addRow("Device", self.device)
+        form.addRow(self.safe_mode)
+        self.refine_button = QPushButton("Refine this frame")
+        self.refine_all_button = QPushButton("Refine all")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.refine_button)
+        buttons.addWidget(self.refine_all_button)
+        form.addRow(buttons)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #eb5757")
+        form.addRow(self.error)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(box)
+        layout.addStretch(1)
+        self.point_set.currentTextChanged.connect(lambda v: self._set(point_set=v))
+        self.both_hands.toggled.connect(lambda v: self._set(both_hands=v))
+        self.weight.editingFinished.connect(self._weight_edited)
+        self.steps.valueChanged.connect(lambda v: self._set(steps=v))
+        self.device.currentTextChanged.connect(lambda v: self._set(device=v))
+        self.safe_mode.toggled.connect(lambda v: self._set(safe_mode=v))
+        model.settings_changed.connect(self.refresh)
+        model.reset.connect(self.refresh)
+        self.refresh()
+
+    def _set(self, **change) -> None:
+        try:
+            self.model.set_settings(**change)
+            self.error.setText("")
+        except (ValueError, TypeError) as exc:
+            self.error.setText(str(exc))
+            self.refresh()
+
+    def _weight_edited(self) -> None:
+        try:
+            self._set(weight=float(self.weight.text()))
+        except ValueError:
+            self.error.setText(f"not a number: {self.weight.text()!r}")
+
+    @Slot()
+    def refresh(self) -> None:
+        s = self.model.settings
+        widgets = (self.point_set, self.both_hands, self.weight, self.steps, self.device, self.safe_mode)
+        for w in widgets:
+            w.blockSignals(True)
+        self.point_set.setCurrentText(s.point_set)
+        self.both_hands.setChecked(s.both_hands)
+        self.weight.setText(f"{s.weight:g}")
+        self.steps.setValue(s.steps)
+        self.device.setCurrentText(s.device)
+        self.safe_mode.setChecked(s.safe_mode)
+        for w in widgets:
+            w.blockSignals(False)
+
+    def settings_dict(self) -> dict:
+        return dataclasses.asdict(self.model.settings)

@@ -1,0 +1,213 @@
+"""Project files beside the video, autosave and crash recovery. Plain Python.
+
+For ``clip.mp4`` the project is ``clip.mp4.handviewer.json`` (human-readable: view state,
+settings, review flags, keypoint edits) plus ``clip.mp4.handviewer.npz`` (cached results).
+Both are written atomically (temporary file + ``os.replace``), results first; a random token
+stored in both detects a pair that does not belong together (results are then ignored:
+they can be recomputed, the user's edits in the JSON cannot).
+
+Autosave writes the same pair with ``.handviewer.autosave.*`` names. A clean save or an
+explicit discard removes them; after a crash they remain, and `recovery_file` offers them
+the next time the video is opened. When the video's folder is not writable, all these files
+go to ``<config_dir>/sessions/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from handviewer.pipeline_api import RefineSettings
+from handviewer.session.config import atomic_write_bytes, atomic_write_json, config_dir
+from handviewer.session.results_store import load_results_npz, results_to_npz_bytes
+from handviewer.session.state import Session
+
+FORMAT = "handviewer-session"
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    project: Path
+    results: Path
+    autosave: Path
+    autosave_results: Path
+
+
+def project_paths(video_path: str | os.PathLike) -> ProjectPaths:
+    video = Path(video_path).expanduser().resolve()
+    folder = video.parent
+    if not os.access(folder, os.W_OK):
+        digest = hashlib.sha1(str(video).encode()).hexdigest()[:12]
+        folder = config_dir() / "sessions" / digest
+    base = folder / video.name
+    return ProjectPaths(Path(f"{base}.handviewer.json"), Path(f"{base}.handviewer.npz"),
+                        Path(f"{base}.handviewer.autosave.json"), Path(f"{base}.handviewer.autosave.npz"))
+
+
+# ---------------------------------------------------------------------- save / load
+def save_session(session: Session, path: str | os.PathLike | None = None) -> Path:
+    """Save to `path` (default: the project file beside the video); marks the session saved and
+    removes its autosave files. Returns the JSON path."""
+    if path is None:
+        if session.video_path is None:
+            raise ValueError("the session has no video; give a path to save to")
+        path = project_paths(session.video_path).project
+    path = Path(path)
+    _write_pair(session, path, _results_path(path))
+    session.mark_saved()
+    if session.video_path is not None:
+        discard_recovery(session.video_path)
+    return path
+
+
+def load_session(path: str | os.PathLike) -> Session:
+    """Load a project file (or the project of a video path). Results whose file is missing or
+    does not match are skipped and reported in ``session.load_warnings``."""
+    path = Path(path)
+    if not path.name.endswith(".json"):
+        path = project_paths(path).project
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a handviewer session file")
+    session = _session_from_json(data, path)
+    session.load_warnings = []
+    results_path = path.with_name(data.get("results_file") or _results_path(path).name)
+    if results_path.exists():
+        try:
+            token, results = _load_results(results_path)
+            if token == data.get("results_token"):
+                session.results = results
+            else:
+                session.load_warnings.append(f"{results_path.name} belongs to another save; results ignored")
+        except (OSError, ValueError, KeyError) as exc:
+            session.load_warnings.append(f"could not read {results_path.name}: {exc}")
+    elif data.get("results_token"):
+        session.load_warnings.append(f"{results_path.name} is missing; results will be recomputed")
+    return session
+
+
+def find_project(video_path: str | os.PathLike) -> Path | None:
+    path = project_paths(video_path).project
+    return path if path.exists() else None
+
+
+# ---------------------------------------------------------------------- autosave / recovery
+class Autosaver:
+    """Writes the session's autosave pair when something changed since the last autosave.
+    The results file is rewritten only when the results changed."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._revision = -1
+        self._results_revision = -1
+        self._token: str | None = None
+
+    def maybe_save(self) -> Path | None:
+        s = self.session
+        if s.video_path is None or not s.dirty or s.revision == self._revision:
+            return None
+        paths = project_paths(s.video_path)
+        if s.results_revision != self._results_revision or not paths.autosave_results.exists():
+            self._token = _write_results(s, paths.autosave_results)
+            self._results_revision = s.results_revision
+        _write_json(s, paths.autosave, paths.autosave_results, self._token)
+        self._revision = s.revision
+        return paths.autosave
+
+    def reset(self) -> None:
+        self._revision = self._results_revision = -1
+
+
+def recovery_file(video_path: str | os.PathLike) -> Path | None:
+    """The autosave to offer on open: it exists and is newer than the saved project (if any)."""
+    paths = project_paths(video_path)
+    if not paths.autosave.exists():
+        return None
+    if paths.project.exists() and paths.project.stat().st_mtime > paths.autosave.stat().st_mtime:
+        return None
+    return paths.autosave
+
+
+def recover_session(video_path: str | os.PathLike) -> Session:
+    """Load the autosave of a video; the session is dirty (its state is not in the project yet)."""
+    session = load_session(project_paths(video_path).autosave)
+    session.dirty = True
+    return session
+
+
+def discard_recovery(video_path: str | os.PathLike) -> None:
+    paths = project_paths(video_path)
+    for path in (paths.autosave, paths.autosave_results):
+        path.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------- internals
+def _results_path(json_path: Path) -> Path:
+    name = json_path.name[: -len(".json")] if json_path.name.endswith(".json") else json_path.name
+    return json_path.with_name(name + ".npz")
+
+
+def _write_pair(session: Session, json_path: Path, results_path: Path) -> None:
+    token = _write_results(session, results_path)
+    _write_json(session, json_path, results_path, token)
+
+
+def _write_results(session: Session, path: Path) -> str:
+    token = uuid.uuid4().hex
+    atomic_write_bytes(path, results_to_npz_bytes(session.results, token=np.array(token)))
+    return token
+
+
+def _load_results(path: Path) -> tuple[str | None, dict]:
+    with np.load(path, allow_pickle=False) as data:
+        token = str(data["token"]) if "token" in data.files else None
+    return token, load_results_npz(path)
+
+
+def _write_json(session: Session, path: Path, results_path: Path, token: str | None) -> None:
+    video = Path(session.video_path).resolve() if session.video_path else None
+    data = {
+        "format": FORMAT, "version": VERSION, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "video": video.name if video else None, "video_path": str(video) if video else None,
+        "frame_count": session.frame_count, "fps": session.fps, "current": session.current,
+        "show_refined": session.show_refined, "side_by_side": session.side_by_side, "layers": session.layers,
+        "settings": dataclasses.asdict(session.settings),
+        "flags": {str(i): f for i, f in sorted(session.flags.items())},
+        "keypoint_edits": {str(i): _nan_to_none(k) for i, k in sorted(session.keypoint_edits.items())},
+        "results_file": results_path.name, "results_token": token,
+    }
+    atomic_write_json(path, data)
+
+
+def _session_from_json(data: dict, path: Path) -> Session:
+    video_path = data.get("video_path")
+    beside = path.parent / data["video"] if data.get("video") else None
+    if beside is not None and beside.exists():
+        video_path = str(beside)
+    names = {f.name for f in dataclasses.fields(RefineSettings)}
+    settings = RefineSettings(**{k: v for k, v in data.get("settings", {}).items() if k in names})
+    session = Session(video_path, data.get("frame_count", 0), data.get("fps", 30.0), settings)
+    session.current = int(data.get("current", 0))
+    session.show_refined = bool(data.get("show_refined", False))
+    session.side_by_side = bool(data.get("side_by_side", False))
+    session.layers = {str(k): bool(v) for k, v in data.get("layers", {}).items()}
+    session.flags = {int(i): str(f) for i, f in data.get("flags", {}).items()}
+    session.keypoint_edits = {int(i): _none_to_nan(k) for i, k in data.get("keypoint_edits", {}).items()}
+    return session
+
+
+def _nan_to_none(array: np.ndarray) -> list:
+    return [[[None if v != v else float(v) for v in joint] for joint in hand] for hand in np.asarray(array).tolist()]
+
+
+def _none_to_nan(nested: list) -> np.ndarray:
+    return np.array([[[np.nan if v is None else v for v in joint] for joint in hand] for hand in nested], np.float32)

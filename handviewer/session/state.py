@@ -1,0 +1,269 @@
+"""`Session`: what the user is doing with one video. Plain Python: no Qt, no maths.
+
+Holds the current frame and view flags, the per-frame results cache, the user's keypoint
+edits and review flags, the refinement settings and the undo/redo stack. Every change is
+announced through a `Signal` (see `events.py`); the GUI wraps them in Qt signals.
+
+Signals and their arguments:
+    frame_changed(index)          the current frame changed
+    results_changed(index)        a cached result was added/replaced/dropped (-1: many at once)
+    view_changed()                show_refined, side_by_side or a layer toggle changed
+    keypoints_changed(index, kp)  the 2D keypoints of a frame changed (kp (2, 21, 3)); the front end
+                                  forwards them to `FrameComputer.set_keypoints`
+    flags_changed(index)          a review flag changed
+    settings_changed()            the refinement settings changed
+    history_changed()             undo/redo availability changed
+    dirty_changed(dirty)          unsaved changes appeared/were saved
+    reset()                       the whole session was replaced (load, recovery)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from handviewer.pipeline_api import RefineSettings
+from handviewer.results import FrameResult
+from handviewer.session.commands import FlagChange, KeypointEdit, UndoStack
+from handviewer.session.events import Signal
+
+FLAGS = ("verified", "rejected")
+FRAME_CHOICES = ("all", "verified", "refined", "current")
+
+_SIGNALS = ("frame_changed", "results_changed", "view_changed", "keypoints_changed", "flags_changed",
+            "settings_changed", "history_changed", "dirty_changed", "reset")
+
+
+class Session:
+    """The state of one opened video (see module docstring)."""
+
+    def __init__(self, video_path: str | None = None, frame_count: int = 0, fps: float = 30.0,
+                 settings: RefineSettings | None = None) -> None:
+        for name in _SIGNALS:
+            setattr(self, name, Signal(name))
+        self.video_path = video_path
+        self.frame_count = int(frame_count)
+        self.fps = float(fps) if fps and math.isfinite(fps) and fps > 0 else 30.0
+        self.current = 0
+        self.show_refined = False
+        self.side_by_side = False
+        self.layers: dict[str, bool] = {}
+        self.results: dict[int, FrameResult] = {}
+        self.keypoint_edits: dict[int, np.ndarray] = {}
+        self.flags: dict[int, str] = {}
+        self.settings = settings or RefineSettings()
+        self.history = UndoStack()
+        self.dirty = False
+        self.revision = 0  # bumped on every change worth saving
+        self.results_revision = 0  # bumped when the results cache changes
+
+    # ------------------------------------------------------------------ navigation
+    def set_frame(self, index: int) -> None:
+        if self.frame_count <= 0:
+            return
+        index = min(max(int(index), 0), self.frame_count - 1)
+        if index != self.current:
+            self.current = index
+            self.frame_changed.emit(index)
+
+    def step(self, delta: int) -> None:
+        self.set_frame(self.current + delta)
+
+    def next_with_intersections(self, start: int | None = None) -> int | None:
+        """The first frame after `start` (default: current), wrapping around, whose shown estimate
+        has intersections, among frames with cached results; None if there is none."""
+        start = self.current if start is None else start
+        for k in range(1, self.frame_count + 1):
+            i = (start + k) % self.frame_count
+            result = self.results.get(i)
+            if result is not None and self._shown_count(result) > 0:
+                return i
+        return None
+
+    def _shown_count(self, result: FrameResult) -> float:
+        metrics = result.metrics_after if self.show_refined and result.metrics_after else result.metrics_before
+        value = metrics.intersection_count
+        return value if value == value else 0.0  # NaN counts as none
+
+    # ------------------------------------------------------------------ view flags
+    def set_show_refined(self, value: bool) -> None:
+        if bool(value) != self.show_refined:
+            self.show_refined = bool(value)
+            self._view()
+
+    def toggle_refined(self) -> None:
+        self.set_show_refined(not self.show_refined)
+
+    def set_side_by_side(self, value: bool) -> None:
+        if bool(value) != self.side_by_side:
+            self.side_by_side = bool(value)
+            self._view()
+
+    def set_layer(self, name: str, visible: bool) -> None:
+        if self.layers.get(name) != bool(visible):
+            self.layers[name] = bool(visible)
+            self._view()
+
+    # ------------------------------------------------------------------ results cache
+    def result(self, index: int) -> FrameResult | None:
+        return self.results.get(index)
+
+    def set_result(self, result: FrameResult) -> None:
+        """Cache a result (from a worker, already on the GUI thread). Refined results are work
+        worth saving (the session becomes dirty); initial ones are recomputable (it does not)."""
+        self.results[result.index] = result
+        self.results_revision += 1
+        if result.after is not None:
+            self._touch()
+        self.results_changed.emit(result.index)
+
+    def set_results(self, results: dict[int, FrameResult]) -> None:
+        if not results:
+            return
+        self.results.update(results)
+        self.results_revision += 1
+        if any(r.after is not None for r in results.values()):
+            self._touch()
+        self.results_changed.emit(-1 if len(results) > 1 else next(iter(results)))
+
+    def drop_result(self, index: int) -> None:
+        if self.results.pop(index, None) is not None:
+            self.results_revision += 1
+            self.results_changed.emit(index)
+
+    def series(self, metric: str, after: bool) -> np.ndarray:
+        """(frame_count,) float: a `FrameMetrics` field per frame, before or after refinement;
+        NaN where nothing is cached (or the frame was not refined, for `after`)."""
+        out = np.full(self.frame_count, np.nan)
+        for i, result in self.results.items():
+            metrics = result.metrics_after if after else result.metrics_before
+            if metrics is not None and 0 <= i < self.frame_count:
+                out[i] = getattr(metrics, metric)
+        return out
+
+    def frames_for(self, choice: str) -> list[int]:
+        """Frame indices for an export choice: all, verified, refined (cached with `after`), current."""
+        if choice == "all":
+            return list(range(self.frame_count))
+        if choice == "verified":
+            return sorted(i for i, f in self.flags.items() if f == "verified")
+        if choice == "refined":
+            return sorted(i for i, r in self.results.items() if r.after is not None)
+        if choice == "current":
+            return [self.current]
+        raise ValueError(f"choice must be one of {FRAME_CHOICES}, got {choice!r}")
+
+    # ------------------------------------------------------------------ keypoints (undoable)
+    def keypoints(self, index: int) -> np.ndarray | None:
+        """(2, 21, 3) the frame's 2D keypoints as shown: the user's edit, else the cached result's."""
+        if index in self.keypoint_edits:
+            return self.keypoint_edits[index]
+        result = self.results.get(index)
+        return None if result is None else result.keypoints_2d
+
+    def edit_keypoints(self, index: int, keypoints: np.ndarray, text: str = "Edit keypoints") -> None:
+        before = self.keypoints(index)
+        if before is None:
+            raise ValueError(f"frame {index} has no keypoints to edit yet")
+        after = np.array(keypoints, dtype=np.float32, copy=True)
+        self.history.push(KeypointEdit(index, np.array(before, copy=True), after,
+                                       had_edit=index in self.keypoint_edits, text=text), self)
+        self.history_changed.emit()
+
+    def move_keypoint(self, index: int, hand: int, joint: int, x: float, y: float) -> None:
+        """Move one keypoint to (x, y) px (undoable); its confidence becomes 1 (set by the user)."""
+        current = self.keypoints(index)
+        if current is None:
+            raise ValueError(f"frame {index} has no keypoints to edit yet")
+        keypoints = np.array(current, dtype=np.float32, copy=True)
+        keypoints[hand, joint] = (x, y, 1.0)
+        name = ("right", "left")[hand]
+        self.edit_keypoints(index, keypoints, text=f"Move {name} keypoint {joint}")
+
+    def _set_keypoints(self, index: int, keypoints: np.ndarray, edited: bool, result: FrameResult | None) -> None:
+        if edited:
+            self.keypoint_edits[index] = keypoints
+        else:
+            self.keypoint_edits.pop(index, None)
+        # The cached result no longer matches the keypoints: swap in the one that does (undo/redo) or drop it.
+        if result is not None:
+            self.results[index] = result
+        else:
+            self.results.pop(index, None)
+        self.results_revision += 1
+        self._touch()
+        self.keypoints_changed.emit(index, keypoints)
+        self.results_changed.emit(index)
+
+    # ------------------------------------------------------------------ flags (undoable)
+    def set_flag(self, index: int, flag: str | None) -> None:
+        """Mark a frame "verified", "rejected" or None; setting the same flag again clears it."""
+        if flag is not None and flag not in FLAGS:
+            raise ValueError(f"flag must be one of {FLAGS} or None, got {flag!r}")
+        before = self.flags.get(index)
+        after = None if flag == before else flag
+        self.history.push(FlagChange(index, before, after), self)
+        self.history_changed.emit()
+
+    def _set_flag(self, index: int, flag: str | None) -> None:
+        if flag is None:
+            self.flags.pop(index, None)
+        else:
+            self.flags[index] = flag
+        self._touch()
+        self.flags_changed.emit(index)
+
+    # ------------------------------------------------------------------ undo / redo
+    def undo(self) -> bool:
+        done = self.history.undo(self) is not None
+        self.history_changed.emit()
+        return done
+
+    def redo(self) -> bool:
+        done = self.history.redo(self) is not None
+        self.history_changed.emit()
+        return done
+
+    # ------------------------------------------------------------------ settings
+    def set_settings(self, settings: RefineSettings | None = None, **changes) -> None:
+        """Replace the settings, or change some fields (validated by RefineSettings)."""
+        new = replace(settings or self.settings, **changes)
+        if new != self.settings:
+            self.settings = new
+            self._touch()
+            self.settings_changed.emit()
+
+    # ------------------------------------------------------------------ saving state
+    def mark_saved(self) -> None:
+        if self.dirty:
+            self.dirty = False
+            self.dirty_changed.emit(False)
+
+    def mark_dirty(self) -> None:
+        self._touch()
+
+    def replace_with(self, other: Session) -> None:
+        """Take over the state of `other` (a loaded or recovered session), keeping our signals."""
+        for name in ("video_path", "frame_count", "fps", "current", "show_refined", "side_by_side", "layers",
+                     "results", "keypoint_edits", "flags", "settings", "dirty"):
+            setattr(self, name, getattr(other, name))
+        self.history.clear()
+        self.revision += 1
+        self.results_revision += 1
+        self.reset.emit()
+        self.dirty_changed.emit(self.dirty)
+        self.history_changed.emit()
+
+    def _touch(self) -> None:
+        """A change worth saving happened."""
+        self.revision += 1
+        if not self.dirty:
+            self.dirty = True
+            self.dirty_changed.emit(True)
+
+    def _view(self) -> None:
+        """A view change: saved with the session but not by itself worth a save prompt."""
+        self.revision += 1
+        self.view_changed.emit()

@@ -1,0 +1,73 @@
+"""The app layer: run() end to end on a real (tiny) video file, and the empty start window."""
+
+import cv2
+import numpy as np
+from hv_helpers import FakeDialogs
+from hv_double import FakeComputer
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QImage
+
+from handviewer.gui.app import App, DeferredComputer, run
+from handviewer.gui.screenshot import qimage_to_array
+from handviewer.session import RecentFiles
+
+
+def write_video(path, frames=6, size=(320, 240)):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, size)
+    for i in range(frames):
+        image = np.full((size[1], size[0], 3), 40, np.uint8)
+        cv2.rectangle(image, (10 + 20 * i, 50), (40 + 20 * i, 80), (255, 255, 255), -1)
+        writer.write(image)
+    writer.release()
+    return path
+
+
+def factory(frames, video_path, predictions=None):
+    return FakeComputer(frame_count=frames.frame_count, size=frames.size)
+
+
+def test_run_screenshot_mode_on_a_real_video(qtbot, tmp_path):
+    video = write_video(tmp_path / "clip.avi")
+    shot = tmp_path / "shot.png"
+    assert run(str(video), factory, screenshot=str(shot), frame=2, timeout_s=60) == 0
+    image = qimage_to_array(QImage(str(shot)))
+    right = image[:, image.shape[1] // 3:]  # the 3D view and panels
+    orange = (right[..., 0].astype(int) - right[..., 2] > 60).sum()
+    blue = (right[..., 2].astype(int) - right[..., 0] > 60).sum()
+    assert orange > 2000 and blue > 2000, (orange, blue)
+
+
+def test_empty_window_then_open_by_drop(qtbot, tmp_path):
+    video = write_video(tmp_path / "clip.avi")
+    dialogs = FakeDialogs()
+    app = App(factory, dialogs_factory=lambda parent: dialogs, recent=RecentFiles(tmp_path / "recent.json"))
+    empty = app.open(None)
+    qtbot.waitExposed(empty)
+    assert "no video" in empty.windowTitle() and empty.session.frame_count == 0
+    assert "Open a video" in empty.frame_view.message.text()
+    empty.open_path(str(video))  # what a drop or File > Open does
+    window = app.window
+    try:
+        assert window is not empty and "clip.avi" in window.windowTitle()
+        assert window.session.frame_count == 6
+        qtbot.waitUntil(lambda: 0 in window.session.results, timeout=10_000)
+        assert isinstance(window.computer, DeferredComputer)
+        assert app.recent.items()[0].endswith("clip.avi")
+        top_left = window.frame_view.mapTo(window, QPoint(0, 0))
+        assert top_left.x() >= 0
+    finally:
+        window.close()
+        window.shutdown()
+
+
+def test_open_failure_is_reported_in_a_window(qtbot, tmp_path):
+    dialogs = FakeDialogs()
+    app = App(factory, dialogs_factory=lambda parent: dialogs, recent=RecentFiles(tmp_path / "recent.json"))
+    app.open_replacing(str(tmp_path / "missing.mp4"))
+    window = app.window
+    try:
+        assert dialogs.errors and "missing.mp4" in dialogs.errors[0][1]
+        assert window.session.frame_count == 0
+    finally:
+        window.close()
+        window.shutdown()

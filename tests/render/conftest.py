@@ -1,0 +1,26 @@
+"""Off-screen pyvista tests of handviewer.render. The fake hands come from tests/gui/hv_double.py."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gui"))
+
+import pyvista as pv  # noqa: E402
+
+pv.OFF_SCREEN = True
+
+
+@pytest.fixture
+def plotter():
+    p = pv.Plotter(off_screen=True, window_size=[320, 240])
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def computer():
+    from hv_double import FakeComputer
+
+    return FakeComputer(frame_count=10, size=(320, 240))
