@@ -25,4 +25,10 @@ def _process(sub) -> None:
     register(sub)
 
 
-REGISTRARS: list = [_occupancy, _uplift, _process]
+def _synth(sub) -> None:
+    from handviewer.synth.cli import register
+
+    register(sub)
+
+
+REGISTRARS: list = [_occupancy, _uplift, _process, _synth]
