@@ -55,12 +55,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--baseline-pairs", type=int, default=20)
+    parser.add_argument("--throughput-only", action="store_true", help="only the loss throughput and density grid")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     net = load_default()
     print(f"occupancy network: {net.num_parameters():,} parameters (paper: about 7 M)")
 
     model, vr, vl, jr, jl = make_pairs(args.pairs, seed=2024)
+    if not args.throughput_only:
+        ground_truth(args, net, model, vr, vl, jr, jl)
+    throughput(args, net, vr, vl, jr, jl)
+
+
+def ground_truth(args, net, model, vr, vl, jr, jl) -> None:
     counts, t0 = [], time.perf_counter()
     for i in range(args.pairs):
         counts.append(count_intersections(vr[i], model.faces, vl[i], model.faces_left)[0])
@@ -90,24 +97,27 @@ def main() -> None:
     print(f"[occupancy count] vertices of one hand with p > 0.5 in the other: Pearson r = {r:.3f}, Spearman = {rho:.3f} "
           f"with the ground-truth count; intersecting/not agrees on {both:.1%} of pairs")
 
+
+def throughput(args, net, vr, vl, jr, jl) -> None:
     batch = 256
     idx = torch.arange(batch) % args.pairs
     jrb, jlb = jr[idx].clone(), jl[idx].clone()
     vrb = torch.as_tensor(vr[idx], dtype=torch.float32)
     vlb = torch.as_tensor(vl[idx], dtype=torch.float32)
-    print(f"[loss throughput] batch {batch} pairs, forward + backward, pairs/s (with / without bounding-box filter):")
+    print(f"[loss throughput] batch {batch} pairs, forward + backward, pairs/s: with / without bounding-box filter, "
+          f"and without the near-point culling (every point through the decoder, the baseline):")
     for point_set in ("sparse", "dense", "mesh"):
         for both in (False, True):
             rates = []
-            for bbox in (True, False):
+            for bbox, near in ((True, True), (False, True), (True, False)):
                 def step():
                     a, b = jrb.clone().requires_grad_(True), jlb.clone().requires_grad_(True)
                     loss = intersection_loss(net, a, b, point_set=point_set, both=both, bbox_filter=bbox,
-                                             vertices_right=vrb, vertices_left=vlb)
+                                             vertices_right=vrb, vertices_left=vlb, near_only=near)
                     loss.sum().backward()
                 rates.append(batch / best_of(step, 2))
             name = f"{point_set}-{'both' if both else 'single'}"
-            print(f"  {name:13s} {rates[0]:8.0f} / {rates[1]:8.0f}")
+            print(f"  {name:13s} {rates[0]:8.0f} / {rates[1]:8.0f}   all points {rates[2]:8.0f}: culling {rates[0] / rates[2]:.1f}x")
     grid = torch.randn(1, 125_000, 3) * 40 + jr[:1].mean(1, keepdim=True)
     with torch.no_grad():
         t = best_of(lambda: net.probability(grid, jr[:1]), 2)

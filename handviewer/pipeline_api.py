@@ -22,7 +22,11 @@ LOSS_POINT_SETS = ("sparse", "dense", "mesh")
 class RefineSettings:
     """User-facing refinement settings (the GUI's settings panel edits these).
 
-    point_set : which points of one hand are tested against the other hand's occupancy.
+    point_set : which points of one hand are tested against the other hand's occupancy. The default
+                is "mesh" (the plain-mesh vertices), not the paper's "dense": dense points lie on the
+                skeleton, so on deep overlaps (one palm through the other) they leave the other hand
+                while the flesh still overlaps; on the sample clip dense resolved 20 % of the
+                intersecting frames, mesh 94 % (benchmarks/README.md).
     both_hands: test left-in-right and right-in-left (alpha = 1 in Eq. 1) or only left-in-right.
     weight    : weight of the intersection loss against the data terms.
     steps     : optimisation steps per frame.
@@ -30,10 +34,10 @@ class RefineSettings:
     safe_mode : IHMR-style: keep a step only if both intersection and joint error drop.
     """
 
-    point_set: str = "dense"
+    point_set: str = "mesh"
     both_hands: bool = True
     weight: float = 1.0
-    steps: int = 60
+    steps: int = 40
     device: str = "cpu"
     safe_mode: bool = False
 

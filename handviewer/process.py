@@ -174,7 +174,7 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=RefineSettings.steps)
-    p.add_argument("--point-set", choices=["sparse", "dense", "mesh"], default="dense")
+    p.add_argument("--point-set", choices=["sparse", "dense", "mesh"], default=RefineSettings.point_set)
     p.add_argument("--single", action="store_true", help="test only the left hand's points (alpha = 0)")
     p.add_argument("--weight", type=float, default=RefineSettings.weight)
     p.add_argument("--safe", action="store_true", help="IHMR-style safe refinement")

@@ -78,6 +78,6 @@ def occupancy_count(net, joints_right, joints_left, points_right, points_left) -
 
     joints_* (N, 21, 3) mm; points_* (N, K, 3) mm: each hand's own point set (e.g. plain-mesh vertices).
     """
-    left_in_right = net.probability(points_left, joints_right) > 0.5
-    right_in_left = net.probability_left(points_right, joints_left) > 0.5
+    left_in_right = net.probability(points_left, joints_right, near_only=True) > 0.5
+    right_in_left = net.probability_left(points_right, joints_left, near_only=True) > 0.5
     return left_in_right.sum(-1) + right_in_left.sum(-1)

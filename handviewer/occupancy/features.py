@@ -25,6 +25,22 @@ def _nominal_radii() -> np.ndarray:
 _RADII = _nominal_radii()
 
 
+def _to_bones(points: torch.Tensor, joints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Offsets (N, P, 20, 3) from the nearest point of each bone segment to each point, and that
+    point's position t (N, P, 20) in [0, 1] along the bone."""
+    start = joints[:, BONES[:, 0]]  # (N, 20, 3)
+    axis = joints[:, BONES[:, 1]] - start  # (N, 20, 3)
+    rel = points[:, :, None] - start[:, None]  # (N, P, 20, 3)
+    t = ((rel * axis[:, None]).sum(-1) / (axis * axis).sum(-1).clamp_min(1e-9)[:, None]).clamp(0.0, 1.0)  # (N, P, 20)
+    return rel - t[..., None] * axis[:, None], t
+
+
+def nearest_bone_distance(points: torch.Tensor, joints: torch.Tensor) -> torch.Tensor:
+    """points (N, P, 3), joints (N, 21, 3), same units -> (N, P) distance to the nearest bone segment."""
+    offset, _ = _to_bones(points, joints)
+    return offset.square().sum(-1).amin(-1).sqrt()  # the root of the minimum: one sqrt per point
+
+
 def bone_features(points: torch.Tensor, joints: torch.Tensor) -> torch.Tensor:
     """points (N, P, 3), joints (N, 21, 3), both canonical -> (N, P, 124).
 
@@ -34,11 +50,7 @@ def bone_features(points: torch.Tensor, joints: torch.Tensor) -> torch.Tensor:
     "distance to some bone below that bone's radius", which a small network learns in a few
     thousand steps; they are differentiable in both the points and the joints.
     """
-    start = joints[:, BONES[:, 0]]  # (N, 20, 3)
-    axis = joints[:, BONES[:, 1]] - start  # (N, 20, 3)
-    rel = points[:, :, None] - start[:, None]  # (N, P, 20, 3)
-    t = ((rel * axis[:, None]).sum(-1) / (axis * axis).sum(-1).clamp_min(1e-9)[:, None]).clamp(0.0, 1.0)  # (N, P, 20)
-    offset = rel - t[..., None] * axis[:, None]  # (N, P, 20, 3)
+    offset, t = _to_bones(points, joints)
     dist = torch.sqrt((offset * offset).sum(-1) + 1e-12)  # (N, P, 20)
     ratio = dist / torch.as_tensor(_RADII, dtype=points.dtype, device=points.device)
     n, p = points.shape[:2]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 import trimesh
-from conftest import as_torch, box_sdf
+from hv_geometry import as_torch, box_sdf
 
 from handviewer.geometry import (
     closest_point_on_mesh,

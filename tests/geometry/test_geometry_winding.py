@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 import trimesh
-from conftest import as_torch
+from hv_geometry import as_torch
 
 from handviewer.geometry import inside_mesh, winding_numbers
 

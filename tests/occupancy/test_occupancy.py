@@ -72,6 +72,34 @@ def test_chunked_probability_matches_and_gradients_reach_joints():
     assert joints.grad is not None and joints.grad.abs().sum() > 0
 
 
+def test_near_only_matches_the_full_decoder_where_a_hand_can_be():
+    """Skipping points beyond the hand's reach changes no probability that matters, nor the gradient."""
+    from handviewer.occupancy import load_default
+    from handviewer.occupancy.features import nearest_bone_distance
+    from handviewer.occupancy.network import REACH_MM
+
+    net = load_default()
+    model = HandModel()
+    params = model.random_params(3, seed=6)
+    joints = model.joints(params)
+    pts = joints.mean(1, keepdim=True) + 60 * torch.randn(3, 400, 3, generator=torch.Generator().manual_seed(2))
+    j1, j2 = joints.clone().requires_grad_(True), joints.clone().requires_grad_(True)
+    full = net.probability(pts, j1)
+    near = net.probability(pts, j2, near_only=True)
+    far = nearest_bone_distance(pts, joints) >= REACH_MM * 0.9  # some hands are smaller than the mean
+    assert far.any() and (~far).any()
+    assert torch.allclose(full[~far], near[~far], atol=1e-5)
+    assert full[far].max() < 1e-3 and near[far].max() < 1e-3
+    (full ** 2).sum().backward()
+    (near ** 2).sum().backward()
+    assert torch.allclose(j1.grad, j2.grad, atol=1e-4 * j1.grad.abs().max())
+    flip = torch.tensor([-1.0, 1.0, 1.0])
+    with torch.no_grad():
+        assert torch.allclose(net.probability_left(pts * flip, joints * flip, near_only=True), near, atol=1e-6)
+        nothing = net.probability(pts + 1000.0, joints, near_only=True)
+    assert nothing.abs().max() == 0
+
+
 def test_tiny_training_learns_resumes_and_is_reproducible(tmp_path, monkeypatch):
     monkeypatch.setenv("HANDVIEWER_CACHE", str(tmp_path / "cache"))
     cfg = TrainConfig(hands=48, val_hands=8, steps=150, batch=8, points=256, lr=1e-2, seed=1, checkpoint_every=50, net=TINY)

@@ -6,7 +6,7 @@ from handviewer.intersect import count_intersections
 from handviewer.pipeline import Pipeline
 from handviewer.pipeline_api import RefineSettings
 
-from conftest import intersecting_pairs
+from hv_pairs import intersecting_pairs
 
 
 def gt_volume(pipe: Pipeline, joints: np.ndarray) -> float:
@@ -63,7 +63,7 @@ def test_safe_mode_only_keeps_changes_that_help(occupancy):
 
     pushed, _ = intersecting_pairs(6, seed=4)
     pipe = Pipeline(occupancy=occupancy, uplift=object())
-    init, refined = run(pipe, pushed, RefineSettings(steps=30, safe_mode=True))
+    init, refined = run(pipe, pushed, RefineSettings(point_set="dense", steps=30, safe_mode=True))
     with torch.no_grad():
         j0, j1 = init.pair.joints(), refined.joints()
         i0 = intersection_term(occupancy, j0, "dense", True)
