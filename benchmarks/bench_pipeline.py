@@ -1,12 +1,14 @@
 """Frame pipeline figures (issue: frame pipeline).
 
-    python benchmarks/bench_pipeline.py [--clip assets/sample] [--steps 60] [--safe]
+    python benchmarks/bench_pipeline.py [--clip assets/sample] [--steps 40] [--safe] [--compare-settings]
 
 1. Evaluation on data with ground truth: a clip folder with `ground_truth.npz` (default: the bundled
    sample, a held-out synthetic sequence whose 3D predictions carry estimator-like errors that make
    the hands intersect, plus noisy 2D keypoints) goes through `handviewer process` (IK of the
    predictions, refinement); before/after: share of intersecting frames, ground-truth intersection
    volume, AVE-P/MAX-P, MPJPE against ground truth, and the share of intersecting frames resolved.
+   --compare-settings: the same clip's every third frame refined with several point sets, step
+   counts and margins (resolved share, volume, MPJPE, time), from the 3D predictions + 2D keypoints.
 2. Speed on CPU: per-frame latency of uplift + IK + refinement at batch 1, and whole-video
    throughput with batching (metrics excluded; they are reported separately).
 """
@@ -59,6 +61,99 @@ def evaluate(folder: Path, settings: RefineSettings) -> None:
           f"{(err['after'] > err['before'] + 0.5).sum()}")
 
 
+COMPARED = (
+    dict(point_set="dense", steps=60),
+    dict(point_set="dense", steps=120),
+    dict(point_set="dense", steps=60, margin_logit=2.0),
+    dict(point_set="mesh", steps=60),
+    dict(point_set="mesh", steps=60, both_hands=False),
+    dict(point_set="mesh", steps=40),
+    dict(point_set="mesh", steps=30),
+    dict(point_set="mesh", steps=20),
+)
+
+
+def compare_settings(pipe: Pipeline, folder: Path, every: int = 3) -> None:
+    """Refine every `every`-th frame of a clip with each of COMPARED; ground-truth volume and MPJPE."""
+    from handviewer.hand import HandModel
+    from handviewer.intersect.metrics import count_intersections
+    from handviewer.io import load_own
+    from handviewer.refine.energy import FLIP, EnergyWeights
+
+    gt = np.load(folder / "ground_truth.npz")
+    frames = np.arange(0, len(gt["joints"]), every)
+    init = pipe.initial_from_joints(load_own(folder / "predictions.json").joints.joints[frames])
+    keypoints = load_own(folder / "keypoints.json").keypoints.xyc[frames]
+    plain, flip = HandModel("plain"), FLIP.numpy()
+
+    def volumes(pair) -> np.ndarray:
+        vr = plain.vertices(pair.right).double().numpy()
+        vl = plain.vertices(pair.left).double().numpy() * flip
+        return np.array([count_intersections(vr[i], plain.faces, vl[i], plain.faces_left, 50)[1] for i in range(len(frames))])
+
+    def mpjpe(pair) -> np.ndarray:
+        with torch.no_grad():
+            return np.linalg.norm(pair.joints().numpy() - gt["joints"][frames], axis=-1).mean((1, 2))
+
+    v0, e0 = volumes(init.pair), mpjpe(init.pair)
+    hit = v0 > 0
+    print(f"[settings] every {every}rd frame of {folder}: {hit.sum()}/{len(frames)} intersecting, mean volume "
+          f"{v0.mean():.2f} cm^3, MPJPE {e0.mean():.2f} mm before refinement")
+    for cfg in COMPARED:
+        cfg = dict(cfg)
+        weights = EnergyWeights(margin_logit=cfg.pop("margin_logit", 0.0))
+        t = time.perf_counter()
+        out = drain(pipe.refine(init, keypoints, gt["camera_K"], RefineSettings(**cfg), weights))
+        seconds = time.perf_counter() - t
+        v, e = volumes(out), mpjpe(out)
+        print(f"  {cfg} margin {weights.margin_logit}: resolved {(hit & (v == 0)).sum() / max(hit.sum(), 1):4.0%}, "
+              f"mean volume {v.mean():5.2f} cm^3, MPJPE {e.mean():6.2f} mm, {seconds:5.1f} s")
+
+
+def interhand(pipe: Pipeline, folder: Path, settings: RefineSettings, push_mm: float = 12.0) -> None:
+    """The same report on InterHand2.6M-format input (real captures): the two-hand frames' 3D ground
+    truth fitted by IK, then corrupted as an estimator would (the left hand moved `push_mm` towards the
+    right hand), refined with the ground truth's 2D projections, and compared with the ground truth."""
+    from handviewer.hand import HandModel
+    from handviewer.intersect.metrics import count_intersections
+    from handviewer.io import load_interhand
+    from handviewer.refine.energy import FLIP
+
+    files = [folder / f"test_interhand2.6m_{k}.json" for k in ("data", "camera", "joint_3d")]
+    if not all(f.exists() for f in files):
+        print(f"[interhand] skipped: no InterHand2.6M files in {folder}")
+        return
+    samples = load_interhand(*files)
+    joints, xyc = samples.joints.joints, samples.keypoints.xyc
+    two = np.isfinite(joints).all(-1).all(-1).all(-1)
+    if not two.any():
+        print("[interhand] skipped: no frame with both hands")
+        return
+    gt, kp = joints[two], xyc[two]
+    K = np.stack([np.asarray(c.K, np.float32) for c, t in zip(samples.cameras, two) if t])
+    plain, flip = HandModel("plain"), FLIP.numpy()
+    towards = gt[:, 0].mean(1) - gt[:, 1].mean(1)
+    pushed = gt.copy()
+    pushed[:, 1] += push_mm * (towards / np.linalg.norm(towards, axis=-1, keepdims=True))[:, None]
+
+    def report(tag: str, pair) -> None:
+        vr = plain.vertices(pair.right).double().numpy()
+        vl = plain.vertices(pair.left).double().numpy() * flip
+        vol = [count_intersections(vr[i], plain.faces, vl[i], plain.faces_left, 50)[1] for i in range(len(gt))]
+        with torch.no_grad():
+            err = np.linalg.norm(pair.joints().numpy() - gt, axis=-1).mean((1, 2))
+        print(f"  {tag:34s}: intersection volume {', '.join(f'{v:5.2f}' for v in vol)} cm^3; MPJPE "
+              f"{', '.join(f'{e:5.2f}' for e in err)} mm")
+
+    print(f"[interhand] {folder}: {len(gt)} two-hand frames ({', '.join(n for n, t in zip(samples.file_names, two) if t)})")
+    fitted = pipe.initial_from_joints(gt)
+    report("ground truth fitted by IK", fitted.pair)
+    report("refined from the fitted truth", drain(pipe.refine(fitted, kp, K, settings)))
+    corrupt = pipe.initial_from_joints(pushed)
+    report(f"left hand pushed {push_mm:.0f} mm in", corrupt.pair)
+    report("... refined", drain(pipe.refine(corrupt, kp, K, settings)))
+
+
 def speed(pipe: Pipeline, settings: RefineSettings) -> None:
     from handviewer.uplift.synthetic import make_pool, view
 
@@ -94,12 +189,22 @@ def main() -> None:
     parser.add_argument("--weight", type=float, default=RefineSettings.weight)
     parser.add_argument("--safe", action="store_true")
     parser.add_argument("--skip-eval", action="store_true")
+    parser.add_argument("--compare-settings", action="store_true", help="also compare point sets and step counts")
+    parser.add_argument("--interhand", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "interhand26m_mmpose_samples",
+                        help="folder with InterHand2.6M annotation files (skipped when absent)")
+    parser.add_argument("--only-interhand", action="store_true")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     pipe = Pipeline()
     settings = RefineSettings(steps=args.steps, weight=args.weight, safe_mode=args.safe)
+    if args.only_interhand:
+        interhand(pipe, args.interhand, settings)
+        return
     if not args.skip_eval:
         evaluate(args.clip, settings)
+    interhand(pipe, args.interhand, settings)
+    if args.compare_settings:
+        compare_settings(pipe, args.clip)
     speed(pipe, settings)
 
 
