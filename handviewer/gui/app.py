@@ -15,7 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
+
+import handviewer
+from handviewer.assets import asset_path
 
 from handviewer.gui.dialogs import Dialogs
 from handviewer.gui.main_window import MainWindow
@@ -170,6 +174,10 @@ def run(video_path: str | None = None, computer_factory: ComputerFactory | None 
         raise ValueError("computer_factory is required (e.g. handviewer.pipeline.VideoComputer)")
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("handviewer")
+    app.setApplicationVersion(handviewer.__version__)
+    icon = asset_path("icon.png")
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
     # Our own event loop, ended when the user closes the window (not while one video replaces
     # another), rather than app.exec()/app.quit(): run() then also works inside an existing app.
     loop = QEventLoop()
