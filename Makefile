@@ -31,5 +31,13 @@ bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(XVFB) $(PY) benchmarks/run_all.py
 
+# A one-folder desktop build (PyInstaller) in dist/handviewer, then its smoke test; minutes, so not in `make test`.
+package: $(STAMP) sysdeps
+	$(PY) -m pip install -q -e '.[package]'
+	@start=$$(date +%s); \
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/handviewer.spec && \
+	echo "build time: $$(( $$(date +%s) - start )) s; size of dist/handviewer: $$(du -sh dist/handviewer | cut -f1)"
+	$(PY) packaging/smoke_test.py dist/handviewer/handviewer
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info
