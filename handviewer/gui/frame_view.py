@@ -1,4 +1,5 @@
-"""`FrameView`: the video frame with a 2D overlay of keypoints and skeletons.
+"""`FrameView`: the video frame with a 2D overlay of keypoints and skeletons, and optionally the
+projected mesh outline and part segmentation of the shown estimate (layers "outline2d", "parts2d").
 
 Keypoints are draggable; dropping one records an undoable edit on the session
 (`Session.move_keypoint`), which the controller forwards to the computer. The 3D joints of
@@ -15,8 +16,11 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLin
 
 from handviewer.gui.session_model import SessionModel
 from handviewer.hand.skeleton import BONES
-from handviewer.render.overlay2d import projected_joints, visible_bones
+from handviewer.render.overlay2d import mask_rgba, mesh_outlines, part_mask, projected_joints, visible_bones
 from handviewer.render.style import HAND_COLORS, HAND_NAMES
+
+# 2D layers of this view (the 3D view's layers are in render.style) and whether they start shown.
+OVERLAY_LAYERS = {"outline2d": True, "parts2d": False}
 
 KEYPOINT_RADIUS_PX = 5
 
@@ -72,6 +76,7 @@ class FrameView(QGraphicsView):
         super().__init__(parent)
         self.model, self.frames = model, frames
         self._updating = False  # True while the overlay is moved by code, not by the user
+        self.image_size: tuple[int, int] | None = None  # (width, height) px of the shown frame
         self.setScene(QGraphicsScene(self))
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
         self.setBackgroundBrush(QColor("#111317"))
@@ -87,6 +92,11 @@ class FrameView(QGraphicsView):
         self.keypoints = [[KeypointItem(self, h, j) for j in range(21)] for h in range(2)]
         self.bones = [[self._line(h) for _ in BONES] for h in range(2)]
         self.projections = [[self._path(h, dashed) for h in range(2)] for dashed in (True, False)]
+        self.mask_item = QGraphicsPixmapItem()  # part segmentation, over the image, under the lines
+        self.mask_item.setZValue(0.5)
+        self.scene().addItem(self.mask_item)
+        self.outlines = [self._outline(h) for h in range(2)]
+        self._mask_key = None  # what the mask and outlines were computed for
         for item in (i for hand in self.keypoints for i in hand):
             self.scene().addItem(item)
         self.shown_index: int | None = None
@@ -105,6 +115,7 @@ class FrameView(QGraphicsView):
         if self.frames is not None and self.model.frame_count > 0:
             try:
                 image = self.frames.read(index)
+                self.image_size = (int(image.shape[1]), int(image.shape[0]))
                 self.pixmap_item.setPixmap(QPixmap.fromImage(to_qimage(image)))
                 self.message.setText("")
             except Exception as exc:  # noqa: BLE001 - shown, not raised into Qt
@@ -168,6 +179,36 @@ class FrameView(QGraphicsView):
                         path.moveTo(*uv[h, a])
                         path.lineTo(*uv[h, b])
                 item.setPath(path)
+        self._update_mesh_overlay(index, result)
+
+    def layer_visible(self, name: str) -> bool:
+        return bool(self.model.layers.get(name, OVERLAY_LAYERS[name]))
+
+    def _update_mesh_overlay(self, index: int, result) -> None:
+        """Projected mesh outline and part segmentation of the estimate shown (refined when shown)."""
+        outline, parts = self.layer_visible("outline2d"), self.layer_visible("parts2d")
+        refined = bool(self.model.show_refined and result is not None and result.after is not None)
+        key = (index, refined, id(result), self.image_size) if (outline or parts) and result is not None else None
+        if key != self._mask_key:
+            self._mask_key = key
+            labels = None
+            if key is not None and self.image_size is not None:
+                labels = part_mask(result.estimate(refined), result.camera_K, self.image_size)
+            contours = mesh_outlines(labels) if labels is not None else [[], []]
+            for h, item in enumerate(self.outlines):
+                path = QPainterPath()
+                for c in contours[h]:
+                    path.moveTo(*c[0])
+                    for x, y in c[1:]:
+                        path.lineTo(x, y)
+                    path.closeSubpath()
+                item.setPath(path)
+            rgba = mask_rgba(labels) if labels is not None else None
+            self.mask_item.setPixmap(QPixmap() if rgba is None else QPixmap.fromImage(
+                QImage(rgba.tobytes(), rgba.shape[1], rgba.shape[0], 4 * rgba.shape[1], QImage.Format.Format_RGBA8888).copy()))
+        for item in self.outlines:
+            item.setVisible(outline)
+        self.mask_item.setVisible(parts)
 
     def _on_results_changed(self, index: int) -> None:
         if index in (self.model.current, -1):
@@ -202,6 +243,15 @@ class FrameView(QGraphicsView):
         item = QGraphicsPathItem()
         color = QColor(HAND_COLORS[hand]).lighter(150 if dashed else 120)
         pen = QPen(color, 1.5, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+        pen.setCosmetic(True)
+        item.setPen(pen)
+        item.setZValue(1)
+        self.scene().addItem(item)
+        return item
+
+    def _outline(self, hand: int) -> QGraphicsPathItem:
+        item = QGraphicsPathItem()
+        pen = QPen(QColor(HAND_COLORS[hand]), 1.5)
         pen.setCosmetic(True)
         item.setPen(pen)
         item.setZValue(1)

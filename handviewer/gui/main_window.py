@@ -136,6 +136,12 @@ class MainWindow(QMainWindow):
         view = m.addMenu("&View")
         self.refined_action = a(view, "Show refined (before/after)", self.model.set_show_refined, "B", True)
         self.side_action = a(view, "Side by side", self.model.set_side_by_side, "S", True)
+        view.addSeparator()
+        self.overlay_actions = {}
+        for name, text, key in (("outline2d", "Mesh outline on the image", "O"), ("parts2d", "Part segmentation on the image", "P")):
+            action = a(view, text, lambda on, n=name: self.model.set_layer(n, on), key, True)
+            action.setChecked(self.frame_view.layer_visible(name))
+            self.overlay_actions[name] = action
         play = m.addMenu("&Playback")
         a(play, "Play/Pause", self.timeline.toggle_play, "Space")
         a(play, "Previous frame", lambda: self.model.step(-1), "Left")
@@ -299,8 +305,9 @@ class MainWindow(QMainWindow):
         self.redo_action.setText(f"Redo {h.redo_text()}".strip())
 
     def _sync_view_actions(self) -> None:
-        for action, value in ((self.refined_action, self.session.show_refined),
-                              (self.side_action, self.session.side_by_side)):
+        pairs = [(self.refined_action, self.session.show_refined), (self.side_action, self.session.side_by_side)]
+        pairs += [(action, self.frame_view.layer_visible(name)) for name, action in self.overlay_actions.items()]
+        for action, value in pairs:
             action.blockSignals(True)
             action.setChecked(value)
             action.blockSignals(False)

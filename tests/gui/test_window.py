@@ -265,6 +265,21 @@ def test_layers_settings_about_and_camera(qtbot, make_window):
     assert handviewer.__version__ in window.dialogs.abouts[0]
 
 
+def test_mesh_outline_and_part_segmentation_on_the_image(qtbot, make_window):
+    window = make_window()
+    wait_result(qtbot, window, 0)
+    view = window.frame_view
+    assert all(item.isVisible() for item in view.outlines)  # the outline is on by default
+    assert all(not item.path().isEmpty() for item in view.outlines)
+    assert not view.mask_item.isVisible()
+    window.actions_by_name["Part segmentation on the image"].trigger()
+    assert window.session.layers["parts2d"] is True and view.mask_item.isVisible()
+    mask = view.mask_item.pixmap().toImage()
+    assert not mask.isNull() and (mask.width(), mask.height()) == view.image_size
+    window.actions_by_name["Mesh outline on the image"].trigger()
+    assert not any(item.isVisible() for item in view.outlines)
+
+
 def test_drop_video_calls_the_open_callback(qtbot, make_window, tmp_path):
     opened = []
     window = make_window(on_open=opened.append)
