@@ -26,7 +26,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402
 
-from handviewer.occupancy.data import drain  # noqa: E402
+from handviewer.progress import drain  # noqa: E402
 from handviewer.pipeline import Pipeline  # noqa: E402
 from handviewer.pipeline_api import RefineSettings  # noqa: E402
 

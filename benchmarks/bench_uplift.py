@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402
 
-from handviewer.occupancy.data import drain  # noqa: E402
+from handviewer.progress import drain  # noqa: E402
 from handviewer.uplift.evaluate import evaluate  # noqa: E402
 from handviewer.uplift.train import load_weights  # noqa: E402
 

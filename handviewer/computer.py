@@ -15,6 +15,7 @@ import torch
 from handviewer.inputs import VideoInputs, load_video_inputs
 from handviewer.pipeline import Pipeline
 from handviewer.pipeline_api import RefineSettings
+from handviewer.progress import drain
 from handviewer.results import FrameResult, HandsEstimate
 
 BATCH = 16
@@ -69,7 +70,7 @@ class VideoComputer:
             if index in self._initial:
                 return self._initial[index]
             initial, kp, K = self._initial_batch([index])
-            results = _drain(self.pipeline.frame_results([index], initial, None, kp, K))
+            results = drain(self.pipeline.frame_results([index], initial, None, kp, K))
             self._initial[index] = results[0]
             return results[0]
 
@@ -116,14 +117,6 @@ class VideoComputer:
             p = (net.probability(pts, j) if hand == 0 else net.probability_left(pts, j))[0].numpy()
         keep = p > 0.05
         return grid[keep], p[keep].astype(np.float32)
-
-
-def _drain(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 def _scaled(gen, lo: float, hi: float):

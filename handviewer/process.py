@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from handviewer.pipeline_api import RefineSettings
+from handviewer.progress import drain
 from handviewer.results import FrameMetrics
 
 METRIC_NAMES = tuple(FrameMetrics.__dataclass_fields__)
@@ -53,7 +54,7 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
         rows_before, rows_after = [], []
         for group in groups:
             initial, kp, K = computer._initial_batch(group)  # noqa: SLF001
-            refined = _drain(pipeline.refine(initial, kp, K, settings))
+            refined = drain(pipeline.refine(initial, kp, K, settings))
             arrays["index"] += group
             arrays["before"].append(initial.joints.numpy())
             joints_after = refined.joints().detach().numpy()
@@ -157,14 +158,6 @@ def _export(out: Path, partial: Path, n: int, settings: RefineSettings, inputs) 
             "out": str(out)}
 
 
-def _drain(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
-
-
 def register(sub) -> None:
     p = sub.add_parser("process", help="run every frame of a video through the pipeline and export the results")
     p.add_argument("video", type=Path)
@@ -191,15 +184,6 @@ def _run(args) -> int:
                               steps=args.steps, device=args.device, safe_mode=args.safe)
     gen = process_video(args.video, args.out, args.keypoints, args.predictions, args.camera, settings,
                         args.batch, args.meshes, not args.no_metrics)
-    summary = _drain_with(gen, TextProgress("process"))
+    summary = drain(gen, TextProgress("process"))
     print(json.dumps(summary, indent=2))
     return 0
-
-
-def _drain_with(gen, report):
-    while True:
-        try:
-            fraction, message = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        report(fraction, message)

@@ -4,6 +4,19 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Generator
+
+
+def drain(gen: Generator, report: Callable[[float, str], None] | None = None):
+    """Run a progress generator (yielding (fraction, message)) to its end, passing progress to
+    `report(fraction, message)` when given; returns the generator's return value."""
+    while True:
+        try:
+            fraction, message = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if report is not None:
+            report(fraction, message)
 
 
 class TextProgress:

@@ -29,7 +29,7 @@ def register(sub) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from handviewer.occupancy.data import drain
+    from handviewer.progress import drain
     from handviewer.occupancy.network import OccupancyConfig
     from handviewer.occupancy.train import TrainConfig, train
     from handviewer.progress import TextProgress
@@ -49,7 +49,7 @@ def net_meta(path: Path) -> dict:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from handviewer.occupancy import load_default
-    from handviewer.occupancy.data import drain
+    from handviewer.progress import drain
     from handviewer.occupancy.evaluate import grid_iou, summary
     from handviewer.occupancy.train import load_weights
     from handviewer.progress import TextProgress

@@ -90,15 +90,4 @@ def cached(hands: int, seed: int, points_per_hand: int = 8192) -> Generator[tupl
     return data
 
 
-def drain(gen: Generator, report=None):
-    """Run a progress generator to its end, passing progress to `report(fraction, message)`; returns its value."""
-    while True:
-        try:
-            fraction, message = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if report is not None:
-            report(fraction, message)
-
-
-__all__ = ["OccupancyData", "sample_points", "generate", "cached", "drain", "Path"]
+__all__ = ["OccupancyData", "sample_points", "generate", "cached", "Path"]

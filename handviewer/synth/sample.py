@@ -137,11 +137,6 @@ def make_sample(out_dir: str | Path, frames: int = 100, seed: int = 7, kind: str
     progress : called with (fraction, message).
     Other keywords: width, height, fps, supersample (anti-aliasing of the video).
     """
-    gen = iter_make_sample(out_dir, frames, seed, kind, **kwargs)
-    while True:
-        try:
-            fraction, message = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if progress is not None:
-            progress(fraction, message)
+    from handviewer.progress import drain
+
+    return drain(iter_make_sample(out_dir, frames, seed, kind, **kwargs), progress)

@@ -23,7 +23,7 @@ def register(sub) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from handviewer.occupancy.data import drain
+    from handviewer.progress import drain
     from handviewer.progress import TextProgress
     from handviewer.uplift.train import UpliftTrainConfig, train
 

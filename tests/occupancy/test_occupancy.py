@@ -8,6 +8,7 @@ from handviewer.occupancy import data as occ_data
 from handviewer.occupancy.canonical import canonical_frame, to_canonical
 from handviewer.occupancy.network import OccupancyConfig, OccupancyNetwork
 from handviewer.occupancy.train import TrainConfig, load_weights, train
+from handviewer.progress import drain
 
 TINY = OccupancyConfig(hidden=16, blocks=1, feature=16, encoder_hidden=16, encoder_blocks=2)
 
@@ -27,7 +28,7 @@ def test_canonical_frame_undoes_position_rotation_and_size():
 
 
 def test_training_data_labels_agree_with_the_mesh():
-    data = occ_data.drain(occ_data.generate(4, seed=3, points_per_hand=1024))
+    data = drain(occ_data.generate(4, seed=3, points_per_hand=1024))
     assert data.points.shape == (4, 1024, 3) and data.points.dtype == np.float16
     assert data.inside.dtype == bool and 0.05 < data.inside.mean() < 0.6
     # Points near the wrist-to-middle-MCP line (canonical y in (0.2, 0.8), x, z ~ 0) are inside the palm.
@@ -104,21 +105,21 @@ def test_tiny_training_learns_resumes_and_is_reproducible(tmp_path, monkeypatch)
     monkeypatch.setenv("HANDVIEWER_CACHE", str(tmp_path / "cache"))
     cfg = TrainConfig(hands=48, val_hands=8, steps=150, batch=8, points=256, lr=1e-2, seed=1, checkpoint_every=50, net=TINY)
     out, ckpt = tmp_path / "occ.pt", tmp_path / "occ.ckpt"
-    net = occ_data.drain(train(cfg, out, ckpt))
+    net = drain(train(cfg, out, ckpt))
     assert out.exists() and ckpt.exists()
     loaded = load_weights(out)
     assert loaded.meta["train_config"]["steps"] == 150
     # Better than always guessing "outside" on the validation hands.
     from handviewer.occupancy.train import validation_loss
 
-    val = occ_data.drain(occ_data.cached(8, 1 + 10_000))
+    val = drain(occ_data.cached(8, 1 + 10_000))
     assert validation_loss(loaded, val, "cpu")["accuracy"] > 1 - val.inside.mean() + 0.02
     # Same seed, fresh run: identical weights. Resuming a finished run changes nothing.
-    again = occ_data.drain(train(cfg, tmp_path / "again.pt", None))
+    again = drain(train(cfg, tmp_path / "again.pt", None))
     for (k, a), b in zip(net.state_dict().items(), again.state_dict().values()):
         assert torch.allclose(a, b), k
-    resumed = occ_data.drain(train(cfg, tmp_path / "resumed.pt", ckpt))
+    resumed = drain(train(cfg, tmp_path / "resumed.pt", ckpt))
     for a, b in zip(net.state_dict().values(), resumed.state_dict().values()):
         assert torch.allclose(a, b)
     with pytest.raises(ValueError, match="other settings"):
-        occ_data.drain(train(TrainConfig(**{**cfg.to_dict(), "net": TINY, "steps": 151}), out, ckpt))
+        drain(train(TrainConfig(**{**cfg.to_dict(), "net": TINY, "steps": 151}), out, ckpt))

@@ -7,14 +7,7 @@ from handviewer.computer import VideoComputer
 from handviewer.io import load_metrics_csv, load_predictions, open_frames
 from handviewer.pipeline_api import RefineSettings
 from handviewer.process import process_video
-
-
-def drain(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+from handviewer.progress import drain
 
 
 def test_computer_finds_inputs_beside_the_video_and_caches(small_clip):
