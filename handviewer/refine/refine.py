@@ -11,11 +11,11 @@ up, and the hands stay within `SAFE_BUDGET_MM` (mean joint displacement) of the 
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 
-from handviewer.hand.kinematics import forward_kinematics
+from handviewer.hand.kinematics import Pose, forward_kinematics
 from handviewer.hand.params import HandParams, clamp_angles
 from handviewer.pipeline_api import RefineSettings
 from handviewer.refine.energy import FLIP, EnergyWeights, data_terms, intersection_term, reprojection_term  # noqa: F401
@@ -45,14 +45,28 @@ class PairParams:
         n = j.shape[0] // 2
         return torch.stack([j[:n], j[n:] * FLIP.to(j)], 1)
 
-    def joints_and_vertices(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """((N, 2, 21, 3), (N, 2, V, 3)) mm: joints and `plain`-mesh vertices, camera frame."""
+    def joints_and_vertices(self, touching_only: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """((N, 2, 21, 3), (N, 2, V, 3)) mm: joints and `plain`-mesh vertices, camera frame.
+
+        touching_only: pose the vertices only of frames whose hands' padded boxes overlap (the
+        intersection loss skips the others); theirs are left 0. Most frames of a video have the
+        hands apart, and posing vertices costs more than the joints.
+        """
         from handviewer.hand.mesh import pose_vertices
+        from handviewer.intersect import boxes_overlap
 
         pose = self._pose_both()
-        v = pose_vertices(pose, _plain_rig(self.right.angles.dtype))
-        n, flip = v.shape[0] // 2, FLIP.to(v)
+        n, flip = pose.joints.shape[0] // 2, FLIP.to(pose.joints)
         joints = torch.stack([pose.joints[:n], pose.joints[n:] * flip], 1)
+        rig = _plain_rig(self.right.angles.dtype)
+        if touching_only:
+            with torch.no_grad():
+                near = boxes_overlap(joints[:, 0], joints[:, 1])
+            rows = torch.nonzero(torch.cat([near, near]))[:, 0]
+            some = Pose(**{f.name: getattr(pose, f.name)[rows] for f in fields(Pose)})
+            v = pose.joints.new_zeros(2 * n, rig.offset.shape[0], 3).index_put((rows,), pose_vertices(some, rig))
+        else:
+            v = pose_vertices(pose, rig)
         verts = torch.stack([v[:n], v[n:] * flip], 1)
         return joints, verts
 
@@ -120,7 +134,7 @@ def _intersection(net, pair: PairParams, settings, weights, joints=None, verts=N
 
 def _energy(net, pair, initial, keypoints, K, settings, weights) -> torch.Tensor:
     use_mesh = weights.intersection > 0 and settings.point_set == "mesh"
-    joints, verts = pair.joints_and_vertices() if use_mesh else (pair.joints(), None)
+    joints, verts = pair.joints_and_vertices(touching_only=True) if use_mesh else (pair.joints(), None)
     e = data_terms(joints, initial, keypoints, K, weights)
     if weights.intersection > 0:
         e = e + weights.intersection * _intersection(net, pair, settings, weights, joints, verts)

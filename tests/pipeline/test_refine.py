@@ -87,3 +87,15 @@ def test_imported_predictions_are_fitted_by_ik():
     pipe = Pipeline(occupancy=object(), uplift=object())
     init = pipe.initial_from_joints(truth)
     assert np.abs(init.joints.numpy() - truth).max() < 0.5
+
+
+def test_vertices_are_posed_only_where_the_hands_can_touch(occupancy):
+    pushed, _ = intersecting_pairs(2, seed=6)
+    pushed[1, 1, :, 0] += 400.0  # frame 1: the left hand far aside
+    pipe = Pipeline(occupancy=occupancy, uplift=object())
+    pair = pipe.initial_from_joints(pushed).pair
+    j_all, v_all = pair.joints_and_vertices()
+    j_some, v_some = pair.joints_and_vertices(touching_only=True)
+    assert torch.equal(j_all, j_some)
+    assert torch.allclose(v_some[0], v_all[0], atol=1e-4)  # touching: posed as usual
+    assert v_some[1].abs().max() == 0  # apart: skipped (the loss never reads them)
