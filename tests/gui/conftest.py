@@ -10,13 +10,6 @@ from hv_helpers import FakeDialogs
 FRAMES = 20
 
 
-@pytest.fixture(autouse=True)
-def config_dir(tmp_path, monkeypatch):
-    d = tmp_path / "config"
-    monkeypatch.setenv("HANDVIEWER_CONFIG_DIR", str(d))
-    return d
-
-
 @pytest.fixture
 def video(tmp_path):
     path = tmp_path / "clip.mp4"

@@ -6,13 +6,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gui"))
 
 
-@pytest.fixture(autouse=True)
-def config_dir(tmp_path, monkeypatch):
-    d = tmp_path / "config"
-    monkeypatch.setenv("HANDVIEWER_CONFIG_DIR", str(d))
-    return d
-
-
 @pytest.fixture
 def computer():
     from hv_double import FakeComputer
