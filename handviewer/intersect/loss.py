@@ -37,6 +37,7 @@ def intersection_loss(
     vertices_left: torch.Tensor | None = None,
     logit_bias: float = 0.0,
     near_only: bool = True,
+    frames: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """(N,) loss per hand pair; joints (N, 21, 3) mm in one camera frame (left hands as they are seen).
 
@@ -46,12 +47,15 @@ def intersection_loss(
     logit_bias: > 0 inflates both hands' occupancy (a margin, so refinement ends with a gap).
     near_only: run the decoder only on points within reach of the other hand's bones (the others
         have p < 0.001); on interacting pairs that is a fraction of the points. False: every point.
+    frames: (N,) bool, evaluate only these pairs (the others get 0 without the network).
     """
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
     n = joints_right.shape[0]
     loss = joints_right.new_zeros(n)
     active = boxes_overlap(joints_right, joints_left) if bbox_filter else torch.ones(n, dtype=torch.bool, device=joints_right.device)
+    if frames is not None:
+        active = active & frames
     if not bool(active.any()):
         return loss + 0.0 * (joints_right.sum() + joints_left.sum())  # keep the graph connected
     idx = torch.nonzero(active)[:, 0]

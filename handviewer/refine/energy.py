@@ -63,9 +63,11 @@ def data_terms(joints, initial, keypoints, K, weights: EnergyWeights) -> torch.T
     return e
 
 
-def intersection_term(net, joints, point_set: str, both: bool, vertices=None, margin_logit: float = 0.0) -> torch.Tensor:
+def intersection_term(net, joints, point_set: str, both: bool, vertices=None, margin_logit: float = 0.0,
+                      frames: torch.Tensor | None = None) -> torch.Tensor:
     """(N,) intersection loss of each frame's pair (right = joints[:, 0], left = joints[:, 1]);
-    vertices (N, 2, V, 3) plain-mesh vertices, needed by the "mesh" point set."""
+    vertices (N, 2, V, 3) plain-mesh vertices, needed by the "mesh" point set; frames (N,) bool:
+    evaluate only these frames (the others get 0)."""
     vr, vl = (vertices[:, 0], vertices[:, 1]) if vertices is not None else (None, None)
     return intersection_loss(net, joints[:, 0], joints[:, 1], point_set=point_set, both=both,
-                             vertices_right=vr, vertices_left=vl, logit_bias=margin_logit)
+                             vertices_right=vr, vertices_left=vl, logit_bias=margin_logit, frames=frames)

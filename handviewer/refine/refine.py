@@ -24,6 +24,10 @@ from handviewer.refine.energy import FLIP, EnergyWeights, data_terms, intersecti
 SAFE_GROUPS = (("trans",), ("rot",), ("angles",))
 _LR = {"trans": 1.0, "rot": 0.01, "angles": 0.02}
 SAFE_BUDGET_MM = 5.0
+# A frame whose intersection term is below QUIET_LOSS (e.g. 10 points at p = 0.01) counts as not
+# touching; it is re-checked every QUIET_CHECK_EVERY steps (a step moves a hand about 1 mm).
+QUIET_LOSS = 1e-3
+QUIET_CHECK_EVERY = 5
 
 
 @dataclass
@@ -45,12 +49,14 @@ class PairParams:
         n = j.shape[0] // 2
         return torch.stack([j[:n], j[n:] * FLIP.to(j)], 1)
 
-    def joints_and_vertices(self, touching_only: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    def joints_and_vertices(self, touching_only: bool = False, frames: torch.Tensor | None = None
+                            ) -> tuple[torch.Tensor, torch.Tensor]:
         """((N, 2, 21, 3), (N, 2, V, 3)) mm: joints and `plain`-mesh vertices, camera frame.
 
         touching_only: pose the vertices only of frames whose hands' padded boxes overlap (the
-        intersection loss skips the others); theirs are left 0. Most frames of a video have the
-        hands apart, and posing vertices costs more than the joints.
+        intersection loss skips the others), and only of `frames` ((N,) bool) when given; the
+        others' are left 0. Most frames of a video have the hands apart, and posing vertices costs
+        more than the joints.
         """
         from handviewer.hand.mesh import pose_vertices
         from handviewer.intersect import boxes_overlap
@@ -62,6 +68,7 @@ class PairParams:
         if touching_only:
             with torch.no_grad():
                 near = boxes_overlap(joints[:, 0], joints[:, 1])
+                near = near & frames if frames is not None else near
             rows = torch.nonzero(torch.cat([near, near]))[:, 0]
             some = Pose(**{f.name: getattr(pose, f.name)[rows] for f in fields(Pose)})
             v = pose.joints.new_zeros(2 * n, rig.offset.shape[0], 3).index_put((rows,), pose_vertices(some, rig))
@@ -100,10 +107,19 @@ def refine(
     tensors = [getattr(h, n).requires_grad_(True) for h in (pair.right, pair.left) for n in names]
     groups = [{"params": [t], "lr": _LR[n]} for t, n in zip(tensors, names * 2)]
     opt = torch.optim.Adam(groups)
+    touched = torch.zeros(len(initial), dtype=torch.bool, device=initial.device)
     for step in range(settings.steps):
+        # Only frames whose intersection term has reached QUIET_LOSS at a check (every
+        # QUIET_CHECK_EVERY steps and at the last step) are pushed by it, from then on at every
+        # step. Adam scales any gradient to about one learning rate per step, so the tiny term of
+        # hands that nearly touch would otherwise move them millimetres for nothing; and until they
+        # touch, such frames cost only their data terms between checks.
+        check = step % QUIET_CHECK_EVERY == 0 or step == settings.steps - 1
         opt.zero_grad(set_to_none=True)
-        total = _energy(net, pair, initial, keypoints, K, settings, weights)
-        total.sum().backward()
+        data, inter = _energy(net, pair, initial, keypoints, K, settings, weights, None if check else touched)
+        if check:
+            touched = touched | (inter.detach() >= QUIET_LOSS)
+        (data + weights.intersection * torch.where(touched, inter, 0.0)).sum().backward()
         opt.step()
         _clamp(pair)
         yield (step + 1) / max(settings.steps, 1), f"refining: step {step + 1}/{settings.steps}"
@@ -123,22 +139,26 @@ def _plain_rig(dtype):
 _RIGS: dict = {}
 
 
-def _intersection(net, pair: PairParams, settings, weights, joints=None, verts=None) -> torch.Tensor:
-    """(N,) intersection term of the settings' variant (posing the plain meshes when it needs them)."""
+def _intersection(net, pair: PairParams, settings, weights, joints=None, verts=None, frames=None) -> torch.Tensor:
+    """(N,) intersection term of the settings' variant (posing the plain meshes when it needs them);
+    frames (N,) bool: evaluate only these (the others get 0)."""
     if settings.point_set == "mesh" and verts is None:
         joints, verts = pair.joints_and_vertices()
     elif joints is None:
         joints = pair.joints()
-    return intersection_term(net, joints, settings.point_set, settings.both_hands, verts, weights.margin_logit)
+    return intersection_term(net, joints, settings.point_set, settings.both_hands, verts, weights.margin_logit,
+                             frames=frames)
 
 
-def _energy(net, pair, initial, keypoints, K, settings, weights) -> torch.Tensor:
+def _energy(net, pair, initial, keypoints, K, settings, weights, frames=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N,) data terms and (N,) intersection term (0 for frames not in `frames`, when given), unweighted."""
     use_mesh = weights.intersection > 0 and settings.point_set == "mesh"
-    joints, verts = pair.joints_and_vertices(touching_only=True) if use_mesh else (pair.joints(), None)
+    joints, verts = pair.joints_and_vertices(touching_only=True, frames=frames) if use_mesh else (pair.joints(), None)
     e = data_terms(joints, initial, keypoints, K, weights)
+    inter = torch.zeros_like(e)
     if weights.intersection > 0:
-        e = e + weights.intersection * _intersection(net, pair, settings, weights, joints, verts)
-    return e
+        inter = _intersection(net, pair, settings, weights, joints, verts, frames)
+    return e, inter
 
 
 def _clamp(pair: PairParams) -> None:
@@ -162,7 +182,8 @@ def _refine_safe(net, start, initial, keypoints, K, settings, weights):
         opt = torch.optim.Adam([{"params": [t], "lr": _LR[n]} for t, n in zip(tensors, group * 2)])
         for _ in range(per_group):
             opt.zero_grad(set_to_none=True)
-            _energy(net, trial, initial, keypoints, K, settings, weights).sum().backward()
+            data, inter = _energy(net, trial, initial, keypoints, K, settings, weights)
+            (data + weights.intersection * inter).sum().backward()
             opt.step()
             _clamp(trial)
             done += 1

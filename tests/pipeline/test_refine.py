@@ -99,3 +99,34 @@ def test_vertices_are_posed_only_where_the_hands_can_touch(occupancy):
     assert torch.equal(j_all, j_some)
     assert torch.allclose(v_some[0], v_all[0], atol=1e-4)  # touching: posed as usual
     assert v_some[1].abs().max() == 0  # apart: skipped (the loss never reads them)
+
+
+def test_quiet_frames_skip_the_network_and_stay_put(occupancy, monkeypatch):
+    import sys
+
+    refine_module = sys.modules["handviewer.refine.refine"]  # the package re-exports a function of that name
+    pushed, truth = intersecting_pairs(4, seed=8)
+    frames = np.concatenate([pushed[:2], truth[2:]])  # two intersecting, two close but apart
+    pipe = Pipeline(occupancy=occupancy, uplift=object())
+    settings = RefineSettings(point_set="mesh", steps=12)
+    calls = []
+    real_term = refine_module.intersection_term
+
+    def counting(*args, frames=None, **kwargs):
+        calls.append(None if frames is None else frames.clone())
+        return real_term(*args, frames=frames, **kwargs)
+
+    monkeypatch.setattr(refine_module, "intersection_term", counting)
+    init, skipping = run(pipe, frames, settings)
+    # Between checks the network saw only the intersecting frames, never the quiet ones.
+    masked = [c for c in calls if c is not None]
+    assert len(masked) >= settings.steps // 2 and all(c[:2].all() and not c[2:].any() for c in masked)
+    skipped = skipping.joints().detach().numpy()
+    moved = np.linalg.norm(skipped - init.joints.numpy(), axis=-1).max(axis=(1, 2))
+    assert (moved[2:] < 1.0).all()  # hands that do not touch stay where the estimate put them
+
+    monkeypatch.setattr(refine_module, "QUIET_CHECK_EVERY", 1)  # every step a full check: no skipping
+    _, full = run(pipe, frames, settings)
+    # Intersecting frames are refined as without skipping (up to float noise: the network sees
+    # other batch sizes, and Adam amplifies the difference).
+    assert np.abs(skipped[:2] - full.joints().detach().numpy()[:2]).max() < 1.0
