@@ -25,14 +25,22 @@ def _nominal_radii() -> np.ndarray:
 _RADII = _nominal_radii()
 
 
-def _to_bones(points: torch.Tensor, joints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _to_bones(points: torch.Tensor, joints: torch.Tensor, hand: torch.Tensor | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor]:
     """Offsets (N, P, 20, 3) from the nearest point of each bone segment to each point, and that
-    point's position t (N, P, 20) in [0, 1] along the bone."""
+    point's position t (N, P, 20) in [0, 1] along the bone. With `hand` (M,): points (M, 3), point m
+    of hand[m] -> (M, 20, 3) and (M, 20)."""
     start = joints[:, BONES[:, 0]]  # (N, 20, 3)
     axis = joints[:, BONES[:, 1]] - start  # (N, 20, 3)
-    rel = points[:, :, None] - start[:, None]  # (N, P, 20, 3)
-    t = ((rel * axis[:, None]).sum(-1) / (axis * axis).sum(-1).clamp_min(1e-9)[:, None]).clamp(0.0, 1.0)  # (N, P, 20)
-    return rel - t[..., None] * axis[:, None], t
+    inv_len2 = 1.0 / (axis * axis).sum(-1).clamp_min(1e-9)  # (N, 20)
+    if hand is None:
+        start, axis, inv_len2, points = start[:, None], axis[:, None], inv_len2[:, None], points[:, :, None]
+    else:
+        pick = lambda a: a.index_select(0, hand)  # noqa: E731 (backward 10x faster than a[hand]'s)
+        start, axis, inv_len2, points = pick(start), pick(axis), pick(inv_len2), points[:, None]
+    rel = points - start
+    t = ((rel * axis).sum(-1) * inv_len2).clamp(0.0, 1.0)
+    return rel - t[..., None] * axis, t
 
 
 def nearest_bone_distance(points: torch.Tensor, joints: torch.Tensor) -> torch.Tensor:
@@ -41,8 +49,9 @@ def nearest_bone_distance(points: torch.Tensor, joints: torch.Tensor) -> torch.T
     return offset.square().sum(-1).amin(-1).sqrt()  # the root of the minimum: one sqrt per point
 
 
-def bone_features(points: torch.Tensor, joints: torch.Tensor) -> torch.Tensor:
-    """points (N, P, 3), joints (N, 21, 3), both canonical -> (N, P, 124).
+def bone_features(points: torch.Tensor, joints: torch.Tensor, hand: torch.Tensor | None = None) -> torch.Tensor:
+    """points (N, P, 3), joints (N, 21, 3), both canonical -> (N, P, 124); with `hand` (M,): points
+    (M, 3), point m of hand[m] -> (M, 124).
 
     For each of the 20 bones: the vector from the nearest point of the bone segment to the query
     point (3), its length (1), that length over the bone's nominal flesh radius (1), and the position
@@ -50,8 +59,7 @@ def bone_features(points: torch.Tensor, joints: torch.Tensor) -> torch.Tensor:
     "distance to some bone below that bone's radius", which a small network learns in a few
     thousand steps; they are differentiable in both the points and the joints.
     """
-    offset, t = _to_bones(points, joints)
+    offset, t = _to_bones(points, joints, hand)
     dist = torch.sqrt((offset * offset).sum(-1) + 1e-12)  # (N, P, 20)
     ratio = dist / torch.as_tensor(_RADII, dtype=points.dtype, device=points.device)
-    n, p = points.shape[:2]
-    return torch.cat([points, offset.reshape(n, p, -1), dist, ratio, t, ratio.min(-1, keepdim=True).values], dim=-1)
+    return torch.cat([points, offset.flatten(-2), dist, ratio, t, ratio.min(-1, keepdim=True).values], dim=-1)

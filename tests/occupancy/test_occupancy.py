@@ -101,6 +101,26 @@ def test_near_only_matches_the_full_decoder_where_a_hand_can_be():
     assert nothing.abs().max() == 0
 
 
+def test_conditional_norm_in_eval_uses_the_running_statistics():
+    """Folding the running statistics into each hand's scale and shift is the same batch norm."""
+    from handviewer.occupancy.network import CBatchNorm
+
+    torch.manual_seed(0)
+    cbn = CBatchNorm(feature=8, size=5)
+    for layer in (cbn.gamma, cbn.beta):
+        torch.nn.init.normal_(layer.weight)
+    cbn.bn.running_mean.normal_()
+    cbn.bn.running_var.uniform_(0.5, 2.0)
+    cbn.eval()
+    x, c = torch.randn(3, 7, 5), torch.randn(3, 8)
+    normalised = (x - cbn.bn.running_mean) / torch.sqrt(cbn.bn.running_var + cbn.bn.eps)
+    expected = cbn.gamma(c)[:, None] * normalised + cbn.beta(c)[:, None]
+    assert torch.allclose(cbn(x, c), expected, atol=1e-5)
+    hand = torch.tensor([0, 0, 2, 1])  # four points given as a flat list, each with its hand
+    points = x[hand, torch.arange(4)]
+    assert torch.allclose(cbn(points, c, hand), expected[hand, torch.arange(4)], atol=1e-5)
+
+
 def test_tiny_training_learns_resumes_and_is_reproducible(tmp_path, monkeypatch):
     monkeypatch.setenv("HANDVIEWER_CACHE", str(tmp_path / "cache"))
     cfg = TrainConfig(hands=48, val_hands=8, steps=150, batch=8, points=256, lr=1e-2, seed=1, checkpoint_every=50, net=TINY)
