@@ -130,3 +130,26 @@ def test_quiet_frames_skip_the_network_and_stay_put(occupancy, monkeypatch):
     # Intersecting frames are refined as without skipping (up to float noise: the network sees
     # other batch sizes, and Adam amplifies the difference).
     assert np.abs(skipped[:2] - full.joints().detach().numpy()[:2]).max() < 1.0
+
+
+def test_refinement_stops_early_when_nothing_touches_and_nothing_moves(occupancy):
+    from handviewer.refine.refine import QUIET_CHECK_EVERY
+
+    _, truth = intersecting_pairs(3, seed=9)
+    truth[:, 1, :, 0] += 400.0  # hands far apart, 3D input only: nothing to do
+    pipe = Pipeline(occupancy=occupancy, uplift=object())
+    init = pipe.initial_from_joints(truth)
+    gen = pipe.refine(init, None, None, RefineSettings(steps=40))
+    messages = []
+    while True:
+        try:
+            messages.append(next(gen))
+        except StopIteration as stop:
+            refined = stop.value
+            break
+    assert len(messages) == QUIET_CHECK_EVERY + 1 and messages[-1][0] == 1.0 and "settled" in messages[-1][1]
+    assert torch.allclose(refined.joints(), init.pair.joints(), atol=1e-4)
+    # With one pair in contact the batch runs every step.
+    truth[0] = intersecting_pairs(1, seed=9)[0][0]
+    init = pipe.initial_from_joints(truth)
+    assert sum(1 for _ in pipe.refine(init, None, None, RefineSettings(steps=40))) == 40
