@@ -26,27 +26,33 @@ _RADII = _nominal_radii()
 
 
 def _to_bones(points: torch.Tensor, joints: torch.Tensor, hand: torch.Tensor | None = None
-              ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Offsets (N, P, 20, 3) from the nearest point of each bone segment to each point, and that
-    point's position t (N, P, 20) in [0, 1] along the bone. With `hand` (M,): points (M, 3), point m
-    of hand[m] -> (M, 20, 3) and (M, 20)."""
+              ) -> tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The offset from the nearest point of each bone segment to each point, as its x, y and z
+    components, each (N, P, 20), and that nearest point's position t (N, P, 20) in [0, 1] along the
+    bone. With `hand` (M,): points (M, 3), point m of hand[m] -> (M, 20) each.
+
+    Component by component: torch reduces a trailing axis of 3 slowly, and these are the largest
+    tensors of the occupancy loss (every tested point times 20 bones)."""
     start = joints[:, BONES[:, 0]]  # (N, 20, 3)
     axis = joints[:, BONES[:, 1]] - start  # (N, 20, 3)
     inv_len2 = 1.0 / (axis * axis).sum(-1).clamp_min(1e-9)  # (N, 20)
+    start, axis = start.transpose(1, 2), axis.transpose(1, 2)  # (N, 3, 20)
     if hand is None:
-        start, axis, inv_len2, points = start[:, None], axis[:, None], inv_len2[:, None], points[:, :, None]
+        start, axis, inv_len2, points = start[:, None], axis[:, None], inv_len2[:, None], points[:, :, :, None]
     else:
         pick = lambda a: a.index_select(0, hand)  # noqa: E731 (backward 10x faster than a[hand]'s)
-        start, axis, inv_len2, points = pick(start), pick(axis), pick(inv_len2), points[:, None]
-    rel = points - start
-    t = ((rel * axis).sum(-1) * inv_len2).clamp(0.0, 1.0)
-    return rel - t[..., None] * axis, t
+        start, axis, inv_len2, points = pick(start), pick(axis), pick(inv_len2), points[:, :, None]
+    # points (..., 3, 1) against start and axis (..., 3, 20): one (..., 20) tensor per coordinate.
+    rel = [points[..., k, :] - start[..., k, :] for k in range(3)]
+    along = rel[0] * axis[..., 0, :] + rel[1] * axis[..., 1, :] + rel[2] * axis[..., 2, :]
+    t = (along * inv_len2).clamp(0.0, 1.0)
+    return tuple(rel[k] - t * axis[..., k, :] for k in range(3)), t
 
 
 def nearest_bone_distance(points: torch.Tensor, joints: torch.Tensor) -> torch.Tensor:
     """points (N, P, 3), joints (N, 21, 3), same units -> (N, P) distance to the nearest bone segment."""
-    offset, _ = _to_bones(points, joints)
-    return offset.square().sum(-1).amin(-1).sqrt()  # the root of the minimum: one sqrt per point
+    (x, y, z), _ = _to_bones(points, joints)
+    return (x * x + y * y + z * z).amin(-1).sqrt()  # the root of the minimum: one sqrt per point
 
 
 def bone_features(points: torch.Tensor, joints: torch.Tensor, hand: torch.Tensor | None = None) -> torch.Tensor:
@@ -59,7 +65,8 @@ def bone_features(points: torch.Tensor, joints: torch.Tensor, hand: torch.Tensor
     "distance to some bone below that bone's radius", which a small network learns in a few
     thousand steps; they are differentiable in both the points and the joints.
     """
-    offset, t = _to_bones(points, joints, hand)
-    dist = torch.sqrt((offset * offset).sum(-1) + 1e-12)  # (N, P, 20)
+    (x, y, z), t = _to_bones(points, joints, hand)
+    dist = torch.sqrt(x * x + y * y + z * z + 1e-12)  # (N, P, 20)
     ratio = dist / torch.as_tensor(_RADII, dtype=points.dtype, device=points.device)
-    return torch.cat([points, offset.flatten(-2), dist, ratio, t, ratio.min(-1, keepdim=True).values], dim=-1)
+    offset = torch.stack([x, y, z], -1).flatten(-2)  # (N, P, 60): bone by bone, x y z as trained
+    return torch.cat([points, offset, dist, ratio, t, ratio.min(-1, keepdim=True).values], dim=-1)

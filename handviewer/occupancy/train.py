@@ -135,13 +135,15 @@ def save_weights(net: OccupancyNetwork, path: Path, meta: dict) -> None:
 
 
 def load_weights(path: Path, device=None) -> OccupancyNetwork:
+    """A trained network, in eval mode and frozen: refinement and the uplift's fine-tuning need
+    gradients through it, never of its weights (those would cost a third of every backward pass)."""
     blob = torch.load(Path(path), map_location=device or "cpu", weights_only=True)
     if blob.get("format") != "handviewer-occupancy":
         raise ValueError(f"{path} is not a handviewer occupancy weights file")
     net = OccupancyNetwork(OccupancyConfig(**blob["config"]))
     net.load_state_dict(blob["state_dict"])
     net.meta = blob.get("meta", {})
-    return net.to(device or "cpu").eval()
+    return net.to(device or "cpu").eval().requires_grad_(False)
 
 
 __all__ = ["TrainConfig", "train", "save_weights", "load_weights", "pick_device", "np"]

@@ -80,9 +80,7 @@ def train(cfg: UpliftTrainConfig, out: Path, checkpoint: Path | None = None, ini
     if cfg.intersection_weight > 0:
         from handviewer.occupancy import load_default
 
-        occupancy = load_default(device)
-        for p in occupancy.parameters():
-            p.requires_grad_(False)
+        occupancy = load_default(device)  # frozen
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps)))
     g = torch.Generator().manual_seed(cfg.seed)

@@ -80,6 +80,7 @@ def test_near_only_matches_the_full_decoder_where_a_hand_can_be():
     from handviewer.occupancy.network import REACH_MM
 
     net = load_default()
+    assert not any(p.requires_grad for p in net.parameters())  # frozen: gradients reach the joints only
     model = HandModel()
     params = model.random_params(3, seed=6)
     joints = model.joints(params)
