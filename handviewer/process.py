@@ -153,8 +153,9 @@ def _export(out: Path, partial: Path, n: int, settings: RefineSettings, inputs) 
                            "metrics_after.csv": "per-frame metrics after refinement"})
     [p.close() for p in parts]
     col = METRIC_NAMES.index("intersection_volume_cm3")
-    inter_b, inter_a = mb[:, col] > 0, ma[:, col] > 0
-    return {"frames": int(len(index)), "intersecting_before": int(inter_b.sum()), "intersecting_after": int(inter_a.sum()),
+    # None, not 0, when the metrics were skipped (--no-metrics): nobody counted.
+    intersecting = lambda m: None if np.isnan(m[:, col]).all() else int((m[:, col] > 0).sum())  # noqa: E731
+    return {"frames": int(len(index)), "intersecting_before": intersecting(mb), "intersecting_after": intersecting(ma),
             "out": str(out)}
 
 

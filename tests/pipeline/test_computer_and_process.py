@@ -53,3 +53,10 @@ def test_process_exports_round_trip_and_resumes(small_clip, monkeypatch):
     assert sorted(metrics) == list(range(6))
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["settings"]["steps"] == 5
+
+
+def test_process_without_metrics_says_nothing_was_counted(small_clip):
+    summary = drain(process_video(small_clip["video"], small_clip["dir"] / "out", settings=RefineSettings(steps=2),
+                                  metrics=False))
+    assert summary["frames"] == 6
+    assert summary["intersecting_before"] is None and summary["intersecting_after"] is None
