@@ -41,7 +41,8 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
     if computer.inputs.keypoints is None and computer.inputs.predictions is None:
         raise ValueError(f"no 2D keypoints or 3D predictions found for {video}: pass --keypoints or --predictions")
     started = time.perf_counter()
-    settings_key = json.dumps(asdict(settings), sort_keys=True)
+    # What a finished batch depends on: a resumed run with other settings, metrics or meshes redoes it.
+    settings_key = json.dumps({**asdict(settings), "metrics": metrics, "meshes": meshes}, sort_keys=True)
     yield from pipeline.warm_up()
     computed = 0
     for start in range(0, n, batch):
@@ -81,7 +82,7 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
         computed += len(indices)
         yield indices[-1] / max(n, 1), f"frames {indices[0]}-{indices[-1]} of {n}"
     seconds = time.perf_counter() - started
-    summary = _export(out, partial, n, settings, computer.inputs)
+    summary = _export(out, partial, n, settings, computer.inputs, metrics)
     summary.update({"frames_computed_now": computed, "seconds": round(seconds, 2),
                     "frames_per_second": round(computed / seconds, 2) if computed else None})
     shutil.rmtree(partial, ignore_errors=True)
@@ -126,7 +127,7 @@ def _write_meshes(folder: Path, index: int, before, after) -> None:
                 export_mesh(folder / f"frame{index:06d}_{tag}_{side}.ply", est.vertices[h], est.faces[h])
 
 
-def _export(out: Path, partial: Path, n: int, settings: RefineSettings, inputs) -> dict:
+def _export(out: Path, partial: Path, n: int, settings: RefineSettings, inputs, metrics: bool) -> dict:
     from handviewer.io import Joints3D, export_interhand_json, export_metadata, export_metrics_csv, export_npz
 
     parts = [np.load(p) for p in sorted(partial.glob("frames_*.npz"))]
@@ -153,8 +154,9 @@ def _export(out: Path, partial: Path, n: int, settings: RefineSettings, inputs) 
                            "metrics_after.csv": "per-frame metrics after refinement"})
     [p.close() for p in parts]
     col = METRIC_NAMES.index("intersection_volume_cm3")
-    # None, not 0, when the metrics were skipped (--no-metrics): nobody counted.
-    intersecting = lambda m: None if np.isnan(m[:, col]).all() else int((m[:, col] > 0).sum())  # noqa: E731
+    # None, not 0, when the metrics were skipped (--no-metrics): nobody counted. (Frames with one hand
+    # have a NaN volume and count as not intersecting.)
+    intersecting = lambda m: int((m[:, col] > 0).sum()) if metrics else None  # noqa: E731
     return {"frames": int(len(index)), "intersecting_before": intersecting(mb), "intersecting_after": intersecting(ma),
             "out": str(out)}
 

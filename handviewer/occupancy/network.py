@@ -149,7 +149,8 @@ class OccupancyNetwork(nn.Module):
         Evaluated in chunks of points so that dense grids fit in memory; differentiable.
         logit_bias > 0 inflates the hand slightly (a safety margin for refinement).
         near_only: points farther than REACH_MM from every bone get exactly 0 (and no gradient)
-        without running the decoder; the others get the same value as without it.
+        without running the decoder; the others get the same value as without it (in eval mode; in
+        training mode the batch-norm statistics would cover the near points only).
         """
         p, j = to_canonical(points, joints)
         feature = self.encode(j)

@@ -136,7 +136,8 @@ def save_weights(net: OccupancyNetwork, path: Path, meta: dict) -> None:
 
 def load_weights(path: Path, device=None) -> OccupancyNetwork:
     """A trained network, in eval mode and frozen: refinement and the uplift's fine-tuning need
-    gradients through it, never of its weights (those would cost a third of every backward pass)."""
+    gradients through it, never of its weights (those would cost a third of every backward pass).
+    To train it further, call `.train().requires_grad_(True)` on it."""
     blob = torch.load(Path(path), map_location=device or "cpu", weights_only=True)
     if blob.get("format") != "handviewer-occupancy":
         raise ValueError(f"{path} is not a handviewer occupancy weights file")

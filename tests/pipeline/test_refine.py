@@ -153,3 +153,40 @@ def test_refinement_stops_early_when_nothing_touches_and_nothing_moves(occupancy
     truth[0] = intersecting_pairs(1, seed=9)[0][0]
     init = pipe.initial_from_joints(truth)
     assert sum(1 for _ in pipe.refine(init, None, None, RefineSettings(steps=40))) == 40
+
+
+def test_early_stop_never_ends_worse_than_a_full_run(occupancy, monkeypatch):
+    """Far-apart hands whose 3D input already fits noisy 2D keypoints: the data terms first rise
+    (Adam's first steps move every parameter), and that must not count as settled."""
+    import sys
+
+    from handviewer.refine.energy import EnergyWeights, data_terms, project
+    from handviewer.uplift.synthetic import make_pool, view
+
+    refine_module = sys.modules["handviewer.refine.refine"]
+    pool = make_pool(12, seed=12)
+    _, K, joints = view(pool, torch.arange(12), torch.Generator().manual_seed(1), noise_px=0.0, drop=0.0)
+    joints = joints.clone()
+    joints[:, 1, :, 0] += 300.0  # hands far apart: nothing touches
+    noise = 3.0 * torch.randn(joints.shape[:-1] + (2,), generator=torch.Generator().manual_seed(2))
+    kp = torch.cat([project(joints, K) + noise, torch.full(joints.shape[:-1] + (1,), 0.9)], -1).numpy()
+    pipe = Pipeline(occupancy=occupancy, uplift=object())
+    init = pipe.initial_from_joints(joints.numpy())
+    start = init.pair.joints().detach()
+
+    def energy(pair):
+        with torch.no_grad():
+            return data_terms(pair.joints(), start, torch.as_tensor(kp), K, EnergyWeights()).sum().item()
+
+    def refined():
+        gen = pipe.refine(init, kp, K.numpy(), RefineSettings(steps=40))
+        while True:
+            try:
+                next(gen)
+            except StopIteration as stop:
+                return stop.value
+
+    early = energy(refined())
+    monkeypatch.setattr(refine_module, "CONVERGED_DROP", -1.0)  # never settled: all 40 steps
+    full = energy(refined())
+    assert early < energy(init.pair) and early <= full * 1.05 + 1e-3
