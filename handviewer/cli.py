@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (FileNotFoundError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # bad input, unwritable output, full disk: one line, no traceback
         print(f"handviewer: error: {exc}", file=sys.stderr)
         return 2
 

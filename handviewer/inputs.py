@@ -24,6 +24,26 @@ class VideoInputs:
     K: np.ndarray
     sources: dict[str, str]
 
+    def warnings(self) -> list[str]:
+        """What looks wrong with inputs that loaded fine (partial coverage, hands at the origin)."""
+        out = []
+        n = len(self.keypoints) if self.keypoints is not None else len(self.predictions) if self.predictions is not None else 0
+        if self.predictions is not None:
+            hands = np.isfinite(self.predictions).all(-1).any(-1)  # (T, 2) hand has some joint
+            covered = int(hands.any(-1).sum())
+            if covered < n:
+                rest = "estimated from the 2D keypoints" if self.keypoints is not None else "left empty"
+                out.append(f"the 3D predictions cover {covered} of {n} frames; the others are {rest}")
+            at_origin = int((np.nan_to_num(np.abs(self.predictions), nan=1.0).max(-1).max(-1) < 1e-6).any(-1).sum())
+            if at_origin:
+                out.append(f"{at_origin} frame(s) of the 3D predictions have a hand with every joint at 0: "
+                           "predictions must be in mm in the camera frame")
+        if self.keypoints is not None:
+            covered = int(np.isfinite(self.keypoints[..., :2]).all(-1).any((1, 2)).sum())
+            if covered < n:
+                out.append(f"the 2D keypoints cover {covered} of {n} frames")
+        return out
+
 
 def _first(candidates: list[Path]) -> Path | None:
     return next((p for p in candidates if p.exists()), None)

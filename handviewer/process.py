@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import time
 from collections.abc import Generator
 from dataclasses import asdict
@@ -32,14 +33,21 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
 
     settings = settings or RefineSettings()
     out = Path(out)
-    partial = out / ".partial"
-    partial.mkdir(parents=True, exist_ok=True)
+    if batch < 1:
+        raise ValueError(f"the batch size must be at least 1, got {batch}")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"the output must be a folder, but {out} is a file")
     with open_frames(video) as frames:
         computer = VideoComputer(frames, video, predictions=predictions, keypoints=keypoints, camera=camera)
     pipeline = computer.pipeline
     n = computer.frame_count
     if computer.inputs.keypoints is None and computer.inputs.predictions is None:
         raise ValueError(f"no 2D keypoints or 3D predictions found for {video}: pass --keypoints or --predictions")
+    for warning in computer.inputs.warnings():
+        print(f"handviewer: warning: {warning}", file=sys.stderr)
+    # Only once the inputs are known to be good: a typo must not leave an empty output folder behind.
+    partial = out / ".partial"
+    partial.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     # What a finished batch depends on: a resumed run with other settings, metrics or meshes redoes it.
     settings_key = json.dumps({**asdict(settings), "metrics": metrics, "meshes": meshes}, sort_keys=True)
@@ -82,7 +90,7 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
         computed += len(indices)
         yield indices[-1] / max(n, 1), f"frames {indices[0]}-{indices[-1]} of {n}"
     seconds = time.perf_counter() - started
-    summary = _export(out, partial, n, settings, computer.inputs, metrics)
+    summary = _export(out, partial, n, settings, computer.inputs, metrics, meshes)
     summary.update({"frames_computed_now": computed, "seconds": round(seconds, 2),
                     "frames_per_second": round(computed / seconds, 2) if computed else None})
     shutil.rmtree(partial, ignore_errors=True)
@@ -127,7 +135,7 @@ def _write_meshes(folder: Path, index: int, before, after) -> None:
                 export_mesh(folder / f"frame{index:06d}_{tag}_{side}.ply", est.vertices[h], est.faces[h])
 
 
-def _export(out: Path, partial: Path, n: int, settings: RefineSettings, inputs, metrics: bool) -> dict:
+def _export(out: Path, partial: Path, n: int, settings: RefineSettings, inputs, metrics: bool, meshes: bool) -> dict:
     from handviewer.io import Joints3D, export_interhand_json, export_metadata, export_metrics_csv, export_npz
 
     parts = [np.load(p) for p in sorted(partial.glob("frames_*.npz"))]
@@ -146,12 +154,15 @@ def _export(out: Path, partial: Path, n: int, settings: RefineSettings, inputs, 
     to_metrics = lambda rows: {int(i): FrameMetrics(**dict(zip(METRIC_NAMES, r))) for i, r in zip(index, rows)}  # noqa: E731
     export_metrics_csv(out / "metrics_before.csv", to_metrics(mb))
     export_metrics_csv(out / "metrics_after.csv", to_metrics(ma))
-    export_metadata(out / "metadata.json", index, settings=asdict(settings), sources=inputs.sources,
-                    files={"joint_3d_before.json": "InterHand2.6M joint_3d, initial estimate",
-                           "joint_3d_after.json": "InterHand2.6M joint_3d, refined",
-                           "hands.npz": "our order (2, 21, 3) mm, refined joints + before joints + parameters",
-                           "metrics_before.csv": "per-frame metrics of the initial estimate",
-                           "metrics_after.csv": "per-frame metrics after refinement"})
+    files = {"joint_3d_before.json": "InterHand2.6M joint_3d, initial estimate",
+             "joint_3d_after.json": "InterHand2.6M joint_3d, refined",
+             "hands.npz": "our order (T, 2, 21, 3) mm, refined joints + before joints + parameters",
+             "metrics_before.csv": "per-frame metrics of the initial estimate" + ("" if metrics else " (skipped: empty)"),
+             "metrics_after.csv": "per-frame metrics after refinement" + ("" if metrics else " (skipped: empty)")}
+    if meshes:
+        files["meshes/"] = "frameNNNNNN_{before,after}_{right,left}.ply, refined-detail meshes, mm"
+    export_metadata(out / "metadata.json", index, settings={**asdict(settings), "metrics": metrics, "meshes": meshes},
+                    sources=inputs.sources, files=files)
     [p.close() for p in parts]
     col = METRIC_NAMES.index("intersection_volume_cm3")
     # None, not 0, when the metrics were skipped (--no-metrics): nobody counted. (Frames with one hand
@@ -162,29 +173,43 @@ def _export(out: Path, partial: Path, n: int, settings: RefineSettings, inputs, 
 
 
 def register(sub) -> None:
-    p = sub.add_parser("process", help="run every frame of a video through the pipeline and export the results")
-    p.add_argument("video", type=Path)
-    p.add_argument("--keypoints", type=Path)
-    p.add_argument("--predictions", type=Path)
-    p.add_argument("--camera", type=Path)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--steps", type=int, default=RefineSettings.steps)
-    p.add_argument("--point-set", choices=["sparse", "dense", "mesh"], default=RefineSettings.point_set)
+    p = sub.add_parser("process", help="run every frame of a video through the pipeline and export the results",
+                       description="Initial 3D estimate (3D predictions fitted by IK, else uplift of the 2D "
+                                   "keypoints), intersection-loss refinement and exports for every frame. Resumable: "
+                                   "run the same command again after an interruption.")
+    p.add_argument("video", type=Path, help="video file or image folder")
+    p.add_argument("--keypoints", type=Path, help="2D keypoints (our JSON/NPZ, OpenPose JSON folder, InterHand2.6M "
+                                                  "data JSON); default: found beside the video")
+    p.add_argument("--predictions", type=Path, help="3D predictions of another estimator (42 joints, mm, camera "
+                                                    "frame); default: found beside the video")
+    p.add_argument("--camera", type=Path, help="camera intrinsics JSON; default: beside the video, else from the image size")
+    p.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    p.add_argument("--batch", type=int, default=32, help="frames refined together (default: %(default)s)")
+    p.add_argument("--steps", type=int, default=RefineSettings.steps, help="refinement steps per frame (default: %(default)s)")
+    p.add_argument("--point-set", choices=["sparse", "dense", "mesh"], default=RefineSettings.point_set,
+                   help="points tested against the other hand's occupancy (default: %(default)s)")
     p.add_argument("--single", action="store_true", help="test only the left hand's points (alpha = 0)")
-    p.add_argument("--weight", type=float, default=RefineSettings.weight)
+    p.add_argument("--weight", type=float, default=RefineSettings.weight, help="weight of the intersection loss (default: %(default)s)")
     p.add_argument("--safe", action="store_true", help="IHMR-style safe refinement")
     p.add_argument("--meshes", action="store_true", help="also write per-frame PLY meshes")
-    p.add_argument("--no-metrics", action="store_true", help="skip the (slow) ground-truth metrics")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-metrics", action="store_true",
+                   help="skip the per-frame metrics (exact intersection volume, penetration, occupancy count): "
+                        "most of the run time")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="the frame pipeline runs on the CPU in this version; cuda is accepted and ignored with a "
+                        "warning (training uses CUDA when present; default: %(default)s)")
     p.set_defaults(func=_run)
 
 
 def _run(args) -> int:
     from handviewer.progress import TextProgress
 
+    if args.device != "cpu":
+        print(f"handviewer: warning: --device {args.device} ignored: the frame pipeline runs on the CPU in this version",
+              file=sys.stderr)
+    # The settings (recorded in metadata.json) name the device the frames were computed on.
     settings = RefineSettings(point_set=args.point_set, both_hands=not args.single, weight=args.weight,
-                              steps=args.steps, device=args.device, safe_mode=args.safe)
+                              steps=args.steps, device="cpu", safe_mode=args.safe)
     gen = process_video(args.video, args.out, args.keypoints, args.predictions, args.camera, settings,
                         args.batch, args.meshes, not args.no_metrics)
     summary = drain(gen, TextProgress("process"))

@@ -184,13 +184,28 @@ def run(video_path: str | None = None, computer_factory: ComputerFactory | None 
     hv = App(computer_factory)
     hv.on_last_closed = lambda: loop.exit(0)
     window = hv.open(video_path, predictions=predictions, frame=frame)
+    outcome: dict = {}
     if screenshot is not None:
-        _screenshot_when_ready(window, screenshot, timeout_s, refined)
-    return loop.exec()
+        outcome = _screenshot_when_ready(window, screenshot, timeout_s, refined, frame)
+    code = loop.exec()
+    if outcome.get("error"):
+        # A screenshot run is scripted: say what went wrong on one line and fail, never exit 0.
+        print(f"handviewer: error: {outcome['error']}", file=sys.stderr)
+        return 1
+    return code
 
 
-def _screenshot_when_ready(window: MainWindow, path: str, timeout_s: float, refined: bool = False) -> None:
+def _screenshot_when_ready(window: MainWindow, path: str, timeout_s: float, refined: bool = False,
+                           frame: int | None = None) -> dict:
+    """Save the window to `path` once the frame's result is shown, then close it. Returns a dict that
+    holds "error" (a message) when the screenshot could not be made."""
     state = {"done": False, "deadline": time.monotonic() + timeout_s, "refining": False}
+    count = window.model.frame_count
+    if frame is not None and window.frames is not None and not 0 <= frame < count:
+        state.update(done=True, error=f"frame {frame} is out of range: the video has {count} frames (0-{count - 1})")
+        window.session.dirty = False
+        QTimer.singleShot(0, window.close)
+        return state
 
     def check() -> None:
         if state["done"]:
@@ -216,9 +231,12 @@ def _screenshot_when_ready(window: MainWindow, path: str, timeout_s: float, refi
                 window.scene_view.camera_preset("front")  # fill the narrower side-by-side views
             try:
                 render_window_screenshot(window, path)
+            except OSError as exc:
+                state["error"] = str(exc)
             finally:
                 window.close()
 
     timer = QTimer(window)
     timer.timeout.connect(check)
     timer.start(100)
+    return state

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 import platform
 import time
 from collections.abc import Generator
@@ -138,8 +139,11 @@ def load_weights(path: Path, device=None) -> OccupancyNetwork:
     """A trained network, in eval mode and frozen: refinement and the uplift's fine-tuning need
     gradients through it, never of its weights (those would cost a third of every backward pass).
     To train it further, call `.train().requires_grad_(True)` on it."""
-    blob = torch.load(Path(path), map_location=device or "cpu", weights_only=True)
-    if blob.get("format") != "handviewer-occupancy":
+    try:
+        blob = torch.load(Path(path), map_location=device or "cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as exc:  # not a torch file, or a foreign one
+        raise ValueError(f"{path} is not a handviewer occupancy weights file ({type(exc).__name__})") from exc
+    if not isinstance(blob, dict) or blob.get("format") != "handviewer-occupancy":
         raise ValueError(f"{path} is not a handviewer occupancy weights file")
     net = OccupancyNetwork(OccupancyConfig(**blob["config"]))
     net.load_state_dict(blob["state_dict"])

@@ -8,6 +8,7 @@ error of the left-wrist offset (mm), and small terms on angles and bone lengths;
 from __future__ import annotations
 
 import math
+import pickle
 import time
 from collections.abc import Generator
 from dataclasses import asdict, dataclass, field
@@ -125,8 +126,11 @@ def save_weights(net: UpliftNet, path: Path, meta: dict) -> None:
 
 
 def load_weights(path: Path, device=None) -> UpliftNet:
-    blob = torch.load(Path(path), map_location=device or "cpu", weights_only=True)
-    if blob.get("format") != "handviewer-uplift":
+    try:
+        blob = torch.load(Path(path), map_location=device or "cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as exc:  # not a torch file, or a foreign one
+        raise ValueError(f"{path} is not a handviewer uplift weights file ({type(exc).__name__})") from exc
+    if not isinstance(blob, dict) or blob.get("format") != "handviewer-uplift":
         raise ValueError(f"{path} is not a handviewer uplift weights file")
     net = UpliftNet(UpliftConfig(**blob["config"]))
     net.load_state_dict(blob["state_dict"])

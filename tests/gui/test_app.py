@@ -37,6 +37,17 @@ def test_run_screenshot_mode_on_a_real_video(qtbot, tmp_path):
     assert orange > 2000 and blue > 2000, (orange, blue)
 
 
+def test_screenshot_failures_exit_non_zero_with_one_line(qtbot, tmp_path, capsys):
+    video = write_video(tmp_path / "clip.avi")
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    assert run(str(video), factory, screenshot=str(not_a_folder / "shot.png"), frame=2, timeout_s=60) == 1
+    assert run(str(video), factory, screenshot=str(tmp_path / "shot.png"), frame=60, timeout_s=60) == 1
+    assert not (tmp_path / "shot.png").exists()
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("handviewer: error:")]
+    assert len(errors) == 2 and "frame 60 is out of range: the video has 6 frames" in errors[1]
+
+
 def test_empty_window_then_open_by_drop(qtbot, tmp_path):
     video = write_video(tmp_path / "clip.avi")
     dialogs = FakeDialogs()

@@ -5,6 +5,7 @@ import pytest
 
 from handviewer.computer import VideoComputer
 from handviewer.io import load_metrics_csv, load_predictions, open_frames
+from handviewer.io.errors import FrameSourceError
 from handviewer.pipeline_api import RefineSettings
 from handviewer.process import process_video
 from handviewer.progress import drain
@@ -60,3 +61,30 @@ def test_process_without_metrics_says_nothing_was_counted(small_clip):
                                   metrics=False))
     assert summary["frames"] == 6
     assert summary["intersecting_before"] is None and summary["intersecting_after"] is None
+    meta = json.loads((small_clip["dir"] / "out" / "metadata.json").read_text())
+    assert meta["settings"]["metrics"] is False and "skipped" in meta["files"]["metrics_after.csv"]
+
+
+def test_process_rejects_bad_output_and_batch_before_writing_anything(small_clip):
+    a_file = small_clip["dir"] / "a_file"
+    a_file.write_text("x")
+    with pytest.raises(ValueError, match="must be a folder"):
+        drain(process_video(small_clip["video"], a_file))
+    with pytest.raises(ValueError, match="batch size"):
+        drain(process_video(small_clip["video"], small_clip["dir"] / "out", batch=0))
+    with pytest.raises(FrameSourceError, match="no such file"):
+        drain(process_video(small_clip["dir"] / "typo.mp4", small_clip["dir"] / "typo_out"))
+    assert not (small_clip["dir"] / "out").exists() and not (small_clip["dir"] / "typo_out").exists()
+
+
+def test_inputs_warn_about_partial_predictions_and_hands_at_the_origin():
+    from handviewer.inputs import VideoInputs
+
+    predictions = np.full((10, 2, 21, 3), np.nan, np.float32)
+    predictions[:7] = 300.0
+    predictions[3, 1] = 0.0
+    keypoints = np.full((10, 2, 21, 3), 50.0, np.float32)
+    warnings = VideoInputs(keypoints, predictions, np.eye(3), {}).warnings()
+    assert any("cover 7 of 10 frames" in w and "2D keypoints" in w for w in warnings)
+    assert any("every joint at 0" in w for w in warnings)
+    assert VideoInputs(keypoints, np.full((10, 2, 21, 3), 300.0, np.float32), np.eye(3), {}).warnings() == []
