@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("open", help="open a video (same as `handviewer VIDEO`)")
     p.add_argument("video", type=Path)
-    p.add_argument("--keypoints", type=Path, help="2D keypoints (OpenPose dir/JSON, InterHand2.6M data JSON, our JSON/NPZ)")
+    p.add_argument("--keypoints", type=Path, help="2D keypoints (our JSON/NPZ, an OpenPose JSON file or folder)")
     p.add_argument("--predictions", type=Path, help="3D predictions of another estimator (JSON/NPZ, 42 joints)")
     p.add_argument("--screenshot", type=Path)
     p.add_argument("--frame", type=int, default=0)

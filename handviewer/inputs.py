@@ -63,14 +63,33 @@ def find_beside(video: Path) -> dict[str, Path | None]:
 def load_keypoints(path: Path, frame_count: int) -> np.ndarray:
     """Our JSON/NPZ or an OpenPose folder/file -> (frame_count, 2, 21, 3)."""
     from handviewer.io import load_openpose, load_own
+    from handviewer.io.errors import FileFormatError
 
     path = Path(path)
-    if path.is_dir() or "openpose" in path.name.lower():
+    if path.is_dir() or "openpose" in path.name.lower() or _is_openpose_json(path):
         return load_openpose(path).dense(frame_count)
-    seq = load_own(path)
+    try:
+        seq = load_own(path)
+    except FileFormatError as exc:
+        raise FileFormatError(path, f"{exc.message}; 2D keypoints must be a handviewer JSON/NPZ or an OpenPose "
+                                    "JSON file or folder") from exc
     if seq.keypoints is None:
         raise ValueError(f"{path} holds no 2D keypoints")
     return seq.keypoints.dense(frame_count)
+
+
+def _is_openpose_json(path: Path) -> bool:
+    """A single OpenPose `--write_json` file, whatever its name (it has a "people" list)."""
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return False
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return False  # load_own reports what is wrong with it
+    return isinstance(data, dict) and isinstance(data.get("people"), list)
 
 
 def load_video_inputs(video: str | Path | None, frame_count: int, size: tuple[int, int],

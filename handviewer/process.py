@@ -178,8 +178,8 @@ def register(sub) -> None:
                                    "keypoints), intersection-loss refinement and exports for every frame. Resumable: "
                                    "run the same command again after an interruption.")
     p.add_argument("video", type=Path, help="video file or image folder")
-    p.add_argument("--keypoints", type=Path, help="2D keypoints (our JSON/NPZ, OpenPose JSON folder, InterHand2.6M "
-                                                  "data JSON); default: found beside the video")
+    p.add_argument("--keypoints", type=Path, help="2D keypoints (our JSON/NPZ, an OpenPose JSON file or folder); "
+                                                  "default: found beside the video")
     p.add_argument("--predictions", type=Path, help="3D predictions of another estimator (42 joints, mm, camera "
                                                     "frame); default: found beside the video")
     p.add_argument("--camera", type=Path, help="camera intrinsics JSON; default: beside the video, else from the image size")

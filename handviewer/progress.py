@@ -35,8 +35,8 @@ class TextProgress:
         self._last = now
         done = int(self.width * max(0.0, min(1.0, fraction)))
         elapsed = now - self.start
-        eta = elapsed / fraction - elapsed if fraction > 0 else float("nan")
-        line = f"{self.label} [{'#' * done}{'.' * (self.width - done)}] {fraction:6.1%} {elapsed:6.0f}s eta {eta:5.0f}s {message}"
+        eta = f"{elapsed / fraction - elapsed:5.0f}s" if fraction > 0 else "    ?s"  # unknown before any progress
+        line = f"{self.label} [{'#' * done}{'.' * (self.width - done)}] {fraction:6.1%} {elapsed:6.0f}s eta {eta} {message}"
         self.stream.write(("\r" + line) if self._tty else line + "\n")
         if self._tty and fraction >= 1.0:
             self.stream.write("\n")

@@ -227,3 +227,17 @@ def test_mediapipe_same_label_twice_keeps_the_more_confident_one():
     assert xyc[0, 0, 2] == pytest.approx(0.9) and xyc[1, 0, 2] == pytest.approx(0.6)
     empty = hands_from_result(SimpleNamespace(hand_landmarks=[], handedness=[]), 100, 100)
     assert np.isnan(empty).all()
+
+
+def test_keypoints_option_takes_one_openpose_file_by_its_content_and_names_the_formats(tmp_path):
+    from handviewer.inputs import load_keypoints
+    from handviewer.io.errors import FileFormatError
+
+    path = _openpose_file(tmp_path, 2, right=_hand(10), left=_hand(40), name="detections")
+    keypoints = load_keypoints(path, frame_count=4)
+    assert keypoints.shape == (4, 2, 21, 3)
+    assert np.allclose(keypoints[2, 0, :, 0], 10 + np.arange(21)) and np.isnan(keypoints[0]).all()
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"something": 1}))
+    with pytest.raises(FileFormatError, match="OpenPose JSON file or folder"):
+        load_keypoints(other, frame_count=4)
