@@ -48,9 +48,11 @@ class VideoComputer:
             self._initial.pop(index, None)
 
     # --- compute ------------------------------------------------------------------------------
-    def warm_up(self) -> Generator[tuple[float, str], None, None]:
+    def warm_up(self) -> Generator[tuple[float, str], None, list[str]]:
+        """Load the models; returns what looks wrong with the inputs (see `VideoInputs.warnings`)."""
         with self._lock:
             yield from self.pipeline.warm_up()
+        return self.inputs.warnings()
 
     def _use_predictions(self, index: int) -> bool:
         """Imported 3D predictions are used for a frame unless the user corrected its 2D keypoints."""

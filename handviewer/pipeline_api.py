@@ -71,8 +71,9 @@ class FrameComputer(Protocol):
     def set_keypoints(self, index: int, keypoints: np.ndarray) -> None:
         """Replace the 2D keypoints of a frame (a user's correction). Invalidates that frame's results."""
 
-    def warm_up(self) -> Generator[Progress, None, None]:
-        """Load models (uplift, occupancy). Called once, in a worker, after the window is shown."""
+    def warm_up(self) -> Generator[Progress, None, list[str] | None]:
+        """Load models (uplift, occupancy). Called once, in a worker, after the window is shown.
+        Returns warnings about the inputs for the user (e.g. predictions that cover part of the video)."""
 
     def compute_initial(self, index: int) -> FrameResult:
         """Uplift + IK + metrics for one frame, without refinement (``after`` is None)."""

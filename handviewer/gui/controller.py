@@ -11,6 +11,8 @@ frame had its keypoints changed while they were computed are discarded.
 
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import QObject, Signal, Slot
 
 from handviewer.gui.session_model import SessionModel
@@ -47,7 +49,7 @@ class ComputeController(QObject):
     # ------------------------------------------------------------------ public
     def warm_up(self) -> Job:
         return self.queue.submit(Job("warm_up", self.computer.warm_up, label="Loading models", show_progress=True, barrier=True,
-                                     on_result=lambda _: self._on_ready(), on_error=self._fail("Loading models")))
+                                     on_result=self._on_ready, on_error=self._fail("Loading models")))
 
     def request_frame(self, index: int | None = None) -> Job | None:
         """Compute the initial result of a frame (default: the current one) unless cached."""
@@ -134,9 +136,12 @@ class ComputeController(QObject):
         return clouds
 
     # ------------------------------------------------------------------ callbacks (GUI thread)
-    def _on_ready(self) -> None:
+    def _on_ready(self, input_warnings: list[str] | None = None) -> None:
+        """Models loaded; the status bar also says what looks wrong with the inputs (partial coverage...)."""
         self.is_ready = True
-        self.status.emit("Ready")
+        for warning in input_warnings or []:
+            print(f"handviewer: warning: {warning}", file=sys.stderr)
+        self.status.emit("; ".join(["Ready", *(input_warnings or [])]))
         self.ready.emit()
 
     def _store(self, result, version: int) -> None:

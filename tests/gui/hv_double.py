@@ -98,6 +98,7 @@ class FakeComputer:
         self.frame_count = frame_count
         self.K = intrinsics(size)
         self.initial_delay, self.refine_step_delay, self.warm_up_delay = initial_delay, refine_step_delay, warm_up_delay
+        self.input_warnings: list[str] = []  # what warm_up reports about the inputs, like VideoComputer
         self.fail_on = set(fail_on)
         self.calls: Counter = Counter()
         self.threads: set[str] = set()
@@ -122,6 +123,7 @@ class FakeComputer:
         yield 0.0, "loading fake models"
         time.sleep(self.warm_up_delay)
         yield 1.0, "fake models ready"
+        return list(self.input_warnings)
 
     def compute_initial(self, index: int) -> FrameResult:
         self._record("compute_initial")

@@ -333,3 +333,14 @@ def test_export_missing_writer_reports_and_real_export_writes_files(qtbot, make_
     window.export(ExportOptions(("metrics_csv",), "verified", str(tmp_path / "verified")))
     wait_idle(qtbot, window)
     assert len(list(csv.DictReader(open(tmp_path / "verified" / "clip_metrics.csv")))) == 1
+
+
+def test_input_warnings_reach_the_status_bar_once_the_models_are_ready(qtbot, make_window):
+    computer = FakeComputer(frame_count=20)
+    computer.input_warnings = ["the 3D predictions cover 7 of 20 frames; the others are estimated from the 2D keypoints"]
+    window = make_window(computer, show=False)
+    said = []
+    window.controller.status.connect(said.append)
+    window.show()
+    qtbot.waitUntil(lambda: window.controller.is_ready, timeout=5000)
+    assert any(s.startswith("Ready") and "cover 7 of 20 frames" in s for s in said), said
