@@ -32,7 +32,7 @@ QUIET_CHECK_EVERY = 5
 # since the last check (the terms are about 1 for a typical error, 1e-3 is ~0.3 mm or ~0.3 px). A
 # change either way counts: Adam's first steps move every parameter by about one learning rate, so
 # data terms that start near their minimum rise before they fall.
-CONVERGED_DROP = 1e-3
+SETTLED_CHANGE = 1e-3
 
 
 @dataclass
@@ -128,7 +128,7 @@ def refine(
             touched = touched | (inter.detach() >= QUIET_LOSS)
             # Hands apart or merely close: once the data terms have settled there is nothing left to
             # do (3D input without 2D keypoints starts settled), so the remaining steps are skipped.
-            if last_check is not None and not touched.any() and float((last_check - data.detach()).abs().max()) < CONVERGED_DROP:
+            if last_check is not None and not touched.any() and float((last_check - data.detach()).abs().max()) < SETTLED_CHANGE:
                 yield 1.0, f"refining: settled after {step} steps"
                 break
             last_check = data.detach()

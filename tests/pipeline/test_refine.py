@@ -187,6 +187,6 @@ def test_early_stop_never_ends_worse_than_a_full_run(occupancy, monkeypatch):
                 return stop.value
 
     early = energy(refined())
-    monkeypatch.setattr(refine_module, "CONVERGED_DROP", -1.0)  # never settled: all 40 steps
+    monkeypatch.setattr(refine_module, "SETTLED_CHANGE", -1.0)  # never settled: all 40 steps
     full = energy(refined())
     assert early < energy(init.pair) and early <= full * 1.05 + 1e-3
