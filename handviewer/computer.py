@@ -15,7 +15,7 @@ import torch
 from handviewer.inputs import VideoInputs, load_video_inputs
 from handviewer.pipeline import Pipeline
 from handviewer.pipeline_api import RefineSettings
-from handviewer.progress import drain
+from handviewer.progress import drain, scaled
 from handviewer.results import FrameResult, HandsEstimate
 
 BATCH = 16
@@ -88,8 +88,8 @@ class VideoComputer:
             with self._lock:
                 initial, kp, K = self._initial_batch(group)
                 done = len(out)
-                refined = yield from _scaled(self.pipeline.refine(initial, kp, K, settings), done / total, (done + 0.7 * len(group)) / total)
-                results = yield from _scaled(self.pipeline.frame_results(group, initial, refined, kp, K),
+                refined = yield from scaled(self.pipeline.refine(initial, kp, K, settings), done / total, (done + 0.7 * len(group)) / total)
+                results = yield from scaled(self.pipeline.frame_results(group, initial, refined, kp, K),
                                              (done + 0.7 * len(group)) / total, (done + len(group)) / total)
             for r in results:
                 out[r.index] = r
@@ -119,12 +119,3 @@ class VideoComputer:
             p = (net.probability(pts, j) if hand == 0 else net.probability_left(pts, j))[0].numpy()
         keep = p > 0.05
         return grid[keep], p[keep].astype(np.float32)
-
-
-def _scaled(gen, lo: float, hi: float):
-    while True:
-        try:
-            fraction, message = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        yield lo + (hi - lo) * fraction, message

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from handviewer.pipeline_api import RefineSettings
-from handviewer.progress import drain
+from handviewer.progress import drain, scaled
 from handviewer.results import FrameMetrics
 
 METRIC_NAMES = tuple(FrameMetrics.__dataclass_fields__)
@@ -49,9 +49,18 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
     partial = out / ".partial"
     partial.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    # What a finished batch depends on: a resumed run with other settings, metrics or meshes redoes it.
-    settings_key = json.dumps({**asdict(settings), "metrics": metrics, "meshes": meshes}, sort_keys=True)
-    yield from pipeline.warm_up()
+    # What a finished batch depends on: a resumed run with other settings, metrics, meshes or batch
+    # size redoes it, and the earlier run's batches go (they would overlap the new ones).
+    settings_key = json.dumps({**asdict(settings), "metrics": metrics, "meshes": meshes, "batch": batch}, sort_keys=True)
+    done = 0
+    for old in sorted(partial.glob("frames_*.npz")):
+        if _same_settings(old, settings_key):
+            done += _frame_count(old)
+        else:
+            old.unlink()
+    if done:
+        yield 0.0, f"resuming: {done} of {n} frames done in an earlier run"
+    yield from scaled(pipeline.warm_up(), 0.0, 0.05)
     computed = 0
     for start in range(0, n, batch):
         path = partial / f"frames_{start:07d}.npz"
@@ -88,7 +97,7 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
                   params_after=np.concatenate(arrays["params_after"]),
                   metrics_before=np.array(rows_before, np.float64), metrics_after=np.array(rows_after, np.float64))
         computed += len(indices)
-        yield indices[-1] / max(n, 1), f"frames {indices[0]}-{indices[-1]} of {n}"
+        yield 0.05 + 0.94 * (indices[-1] + 1) / max(n, 1), f"frames {indices[0]}-{indices[-1]} of {n}"
     seconds = time.perf_counter() - started
     summary = _export(out, partial, n, settings, computer.inputs, metrics, meshes)
     summary.update({"frames_computed_now": computed, "seconds": round(seconds, 2),
@@ -96,6 +105,14 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
     shutil.rmtree(partial, ignore_errors=True)
     yield 1.0, "exported"
     return summary
+
+
+def _frame_count(path: Path) -> int:
+    try:
+        with np.load(path) as f:
+            return len(f["index"])
+    except (OSError, ValueError, KeyError):
+        return 0
 
 
 def _same_settings(path: Path, key: str) -> bool:

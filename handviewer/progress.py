@@ -19,6 +19,17 @@ def drain(gen: Generator, report: Callable[[float, str], None] | None = None):
             report(fraction, message)
 
 
+def scaled(gen: Generator, lo: float, hi: float, label: str | None = None):
+    """Re-yield a progress generator's fractions mapped into [lo, hi] (messages prefixed with
+    `label: ` when given); returns the generator's return value. For one stage of a longer job."""
+    while True:
+        try:
+            fraction, message = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        yield lo + (hi - lo) * fraction, f"{label}: {message}" if label else message
+
+
 class TextProgress:
     """`report(fraction, message)` callable that redraws one line on a terminal (or prints sparsely when piped)."""
 

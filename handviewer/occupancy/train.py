@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from handviewer.cache import atomic_save_torch
 from handviewer.occupancy import data as occ_data
 from handviewer.occupancy.network import OccupancyConfig, OccupancyNetwork
+from handviewer.progress import scaled
 
 
 @dataclass
@@ -51,8 +52,8 @@ def train(cfg: TrainConfig, out: Path, checkpoint: Path | None = None) -> Genera
     """
     device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
-    train_data = yield from _scaled(occ_data.cached(cfg.hands, cfg.seed), 0.0, 0.09, "data")
-    val_data = yield from _scaled(occ_data.cached(cfg.val_hands, cfg.seed + 10_000), 0.09, 0.1, "validation data")
+    train_data = yield from scaled(occ_data.cached(cfg.hands, cfg.seed), 0.0, 0.09, "data")
+    val_data = yield from scaled(occ_data.cached(cfg.val_hands, cfg.seed + 10_000), 0.09, 0.1, "validation data")
 
     net = OccupancyNetwork(cfg.net).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
@@ -101,16 +102,6 @@ def train(cfg: TrainConfig, out: Path, checkpoint: Path | None = None) -> Genera
     net.eval()
     save_weights(net, out, {"train_config": cfg.to_dict(), "train_seconds": round(time.time() - started), "hardware": hardware(device)})
     return net
-
-
-def _scaled(gen, lo: float, hi: float, label: str):
-    """Re-yield a progress generator's fractions mapped into [lo, hi]."""
-    while True:
-        try:
-            fraction, message = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        yield lo + (hi - lo) * fraction, f"{label}: {message}"
 
 
 @torch.no_grad()

@@ -33,19 +33,26 @@ def test_computer_finds_inputs_beside_the_video_and_caches(small_clip):
         comp.set_keypoints(0, np.zeros((21, 3)))
 
 
+def interrupt_after(gen, message_prefix: str) -> None:
+    """Run a process_video generator until a progress message starts with `message_prefix`, then
+    stop it there, as Ctrl-C would."""
+    for _, message in gen:
+        if message.startswith(message_prefix):
+            break
+    gen.close()
+
+
 def test_process_exports_round_trip_and_resumes(small_clip, monkeypatch):
     out = small_clip["dir"] / "out"
     settings = RefineSettings(steps=5)
-    gen = process_video(small_clip["video"], out, settings=settings, batch=2, metrics=True)
-    # Interrupt after the first batch of frames.
-    for fraction, message in gen:
-        if message.startswith("frames 0-1"):
-            break
-    gen.close()
+    interrupt_after(process_video(small_clip["video"], out, settings=settings, batch=2, metrics=True), "frames 0-1")
     assert len(list((out / ".partial").glob("frames_*.npz"))) == 1
     assert not (out / "joint_3d_after.json").exists()  # nothing half-exported
-    summary = drain(process_video(small_clip["video"], out, settings=settings, batch=2))
+    said = []
+    summary = drain(process_video(small_clip["video"], out, settings=settings, batch=2),
+                    lambda fraction, message: said.append(message))
     assert summary["frames"] == 6 and summary["frames_computed_now"] == 4
+    assert said[0] == "resuming: 2 of 6 frames done in an earlier run"
     assert not (out / ".partial").exists()
     after = load_predictions(out / "joint_3d_after.json", order="interhand").dense(6)
     npz = np.load(out / "hands.npz")
@@ -88,3 +95,18 @@ def test_inputs_warn_about_partial_predictions_and_hands_at_the_origin():
     assert any("cover 7 of 10 frames" in w and "2D keypoints" in w for w in warnings)
     assert any("every joint at 0" in w for w in warnings)
     assert VideoInputs(keypoints, np.full((10, 2, 21, 3), 300.0, np.float32), np.eye(3), {}).warnings() == []
+
+
+def test_resume_with_another_batch_size_redoes_the_work_without_duplicates(small_clip):
+    out = small_clip["dir"] / "out"
+    settings = RefineSettings(steps=2)
+    interrupt_after(process_video(small_clip["video"], out, settings=settings, batch=4, metrics=False), "frames 0-3")
+    messages = []
+    summary = drain(process_video(small_clip["video"], out, settings=settings, batch=3, metrics=False),
+                    lambda fraction, message: messages.append((fraction, message)))
+    assert summary["frames"] == 6 and summary["frames_computed_now"] == 6
+    assert not any(m.startswith("resuming") for _, m in messages)  # the 4-frame batch did not fit
+    npz = np.load(out / "hands.npz")
+    assert npz["joints"].shape[0] == 6
+    fractions = [f for f, _ in messages]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0  # progress never goes back
