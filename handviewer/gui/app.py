@@ -201,11 +201,11 @@ def _screenshot_when_ready(window: MainWindow, path: str, timeout_s: float, refi
     holds "error" (a message) when the screenshot could not be made."""
     state = {"done": False, "deadline": time.monotonic() + timeout_s, "refining": False}
     count = window.model.frame_count
-    if frame is not None and window.frames is not None and not 0 <= frame < count:
-        state.update(done=True, error=f"frame {frame} is out of range: the video has {count} frames (0-{count - 1})")
-        window.session.dirty = False
-        QTimer.singleShot(0, window.close)
-        return state
+    out_of_range = frame is not None and window.frames is not None and not 0 <= frame < count
+    if out_of_range:
+        # Reported once the window has started up as usual (closing it earlier upsets VTK's views).
+        state["error"] = f"frame {frame} is out of range: the video has {count} frames (0-{count - 1})"
+        refined = False  # nothing to refine for a picture that will not be taken
 
     def check() -> None:
         if state["done"]:
@@ -230,7 +230,8 @@ def _screenshot_when_ready(window: MainWindow, path: str, timeout_s: float, refi
             if refined:
                 window.scene_view.camera_preset("front")  # fill the narrower side-by-side views
             try:
-                render_window_screenshot(window, path)
+                if not out_of_range:
+                    render_window_screenshot(window, path)
             except OSError as exc:
                 state["error"] = str(exc)
             finally:
