@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,11 @@ class JobQueue(QObject):
         self._pending: deque[Job] = deque()
         self.running: Job | None = None
         self._closed = False
+        # Workers of finished jobs, kept until the pool thread is idle: a QObject must be destroyed in
+        # its own (the GUI) thread, and the pool thread still holds a reference while its runnable
+        # winds down after `done`; were that the last one, the worker would die in the pool thread
+        # (a rare segfault while scrubbing).
+        self._retired: list[GeneratorWorker] = []
 
     def submit(self, job: Job, front: bool = False, replace: bool = False) -> Job:
         """Queue a job. front: before the pending ones (but after pending barrier jobs).
@@ -241,11 +246,21 @@ class JobQueue(QObject):
         if self.running is not None and self.running.on_partial:
             self.running.on_partial(value)
 
+    def _release_retired(self) -> None:
+        if not self._retired:
+            return
+        if self._pool.activeThreadCount() == 0:
+            self._retired.clear()
+        else:
+            QTimer.singleShot(20, self, self._release_retired)  # cancelled with the queue
+
     @Slot()
     def _on_done(self) -> None:
         job, self.running = self.running, None
         if job is not None:
             worker = job.worker
+            self._retired.append(worker)
+            QTimer.singleShot(0, self, self._release_retired)
             job.state = worker.outcome or "failed"
             try:
                 self._deliver(job, worker)
