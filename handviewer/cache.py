@@ -22,3 +22,20 @@ def atomic_save_torch(obj, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
+
+
+def load_torch_blob(path: Path, fmt: str, what: str, device=None) -> dict:
+    """The dict that `atomic_save_torch` wrote with {"format": fmt, ...} (tensors only, no pickled
+    code). ValueError naming `what` ("occupancy weights") for anything else: a foreign torch file,
+    a text file, a truncated download."""
+    import pickle
+
+    import torch
+
+    try:
+        blob = torch.load(Path(path), map_location=device or "cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+        raise ValueError(f"{path} is not a handviewer {what} file ({type(exc).__name__})") from exc
+    if not isinstance(blob, dict) or blob.get("format") != fmt:
+        raise ValueError(f"{path} is not a handviewer {what} file")
+    return blob

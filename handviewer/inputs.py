@@ -66,11 +66,13 @@ def load_keypoints(path: Path, frame_count: int) -> np.ndarray:
     from handviewer.io.errors import FileFormatError
 
     path = Path(path)
-    if path.is_dir() or "openpose" in path.name.lower() or _is_openpose_json(path):
+    if path.is_dir() or "openpose" in path.name.lower():
         return load_openpose(path).dense(frame_count)
     try:
         seq = load_own(path)
     except FileFormatError as exc:
+        if _is_openpose_json(path):  # one OpenPose file, whatever its name
+            return load_openpose(path).dense(frame_count)
         raise FileFormatError(path, f"{exc.message}; 2D keypoints must be a handviewer JSON/NPZ or an OpenPose "
                                     "JSON file or folder") from exc
     if seq.keypoints is None:
@@ -79,7 +81,7 @@ def load_keypoints(path: Path, frame_count: int) -> np.ndarray:
 
 
 def _is_openpose_json(path: Path) -> bool:
-    """A single OpenPose `--write_json` file, whatever its name (it has a "people" list)."""
+    """A single OpenPose `--write_json` file (it has a "people" list)."""
     if path.suffix.lower() != ".json" or not path.is_file():
         return False
     import json

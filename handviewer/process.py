@@ -52,19 +52,19 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
     # What a finished batch depends on: a resumed run with other settings, metrics, meshes or batch
     # size redoes it, and the earlier run's batches go (they would overlap the new ones).
     settings_key = json.dumps({**asdict(settings), "metrics": metrics, "meshes": meshes, "batch": batch}, sort_keys=True)
-    done = 0
+    finished = set()
     for old in sorted(partial.glob("frames_*.npz")):
         if _same_settings(old, settings_key):
-            done += _frame_count(old)
+            finished.add(old)
         else:
             old.unlink()
-    if done:
-        yield 0.0, f"resuming: {done} of {n} frames done in an earlier run"
+    if finished:
+        yield 0.0, f"resuming: {sum(_frame_count(p) for p in finished)} of {n} frames done in an earlier run"
     yield from scaled(pipeline.warm_up(), 0.0, 0.05)
     computed = 0
     for start in range(0, n, batch):
         path = partial / f"frames_{start:07d}.npz"
-        if path.exists() and _same_settings(path, settings_key):
+        if path in finished:
             continue  # done in an earlier run
         indices = list(range(start, min(start + batch, n)))
         groups = computer._groups(indices)  # noqa: SLF001 - same batching rules as the app

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import pickle
 import platform
 import time
 from collections.abc import Generator
@@ -14,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from handviewer.cache import atomic_save_torch
+from handviewer.cache import atomic_save_torch, load_torch_blob
 from handviewer.occupancy import data as occ_data
 from handviewer.occupancy.network import OccupancyConfig, OccupancyNetwork
 from handviewer.progress import scaled
@@ -130,12 +129,7 @@ def load_weights(path: Path, device=None) -> OccupancyNetwork:
     """A trained network, in eval mode and frozen: refinement and the uplift's fine-tuning need
     gradients through it, never of its weights (those would cost a third of every backward pass).
     To train it further, call `.train().requires_grad_(True)` on it."""
-    try:
-        blob = torch.load(Path(path), map_location=device or "cpu", weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError) as exc:  # not a torch file, or a foreign one
-        raise ValueError(f"{path} is not a handviewer occupancy weights file ({type(exc).__name__})") from exc
-    if not isinstance(blob, dict) or blob.get("format") != "handviewer-occupancy":
-        raise ValueError(f"{path} is not a handviewer occupancy weights file")
+    blob = load_torch_blob(path, "handviewer-occupancy", "occupancy weights", device)
     net = OccupancyNetwork(OccupancyConfig(**blob["config"]))
     net.load_state_dict(blob["state_dict"])
     net.meta = blob.get("meta", {})

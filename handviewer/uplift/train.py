@@ -8,7 +8,6 @@ error of the left-wrist offset (mm), and small terms on angles and bone lengths;
 from __future__ import annotations
 
 import math
-import pickle
 import time
 from collections.abc import Generator
 from dataclasses import asdict, dataclass, field
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from handviewer.cache import atomic_save_torch, cache_dir
+from handviewer.cache import atomic_save_torch, cache_dir, load_torch_blob
 from handviewer.occupancy.train import hardware, pick_device
 from handviewer.uplift.model import UpliftConfig, UpliftNet
 from handviewer.uplift.predict import relative_joints
@@ -126,12 +125,7 @@ def save_weights(net: UpliftNet, path: Path, meta: dict) -> None:
 
 
 def load_weights(path: Path, device=None) -> UpliftNet:
-    try:
-        blob = torch.load(Path(path), map_location=device or "cpu", weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError) as exc:  # not a torch file, or a foreign one
-        raise ValueError(f"{path} is not a handviewer uplift weights file ({type(exc).__name__})") from exc
-    if not isinstance(blob, dict) or blob.get("format") != "handviewer-uplift":
-        raise ValueError(f"{path} is not a handviewer uplift weights file")
+    blob = load_torch_blob(path, "handviewer-uplift", "uplift weights", device)
     net = UpliftNet(UpliftConfig(**blob["config"]))
     net.load_state_dict(blob["state_dict"])
     net.meta = blob.get("meta", {})

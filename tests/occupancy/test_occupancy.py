@@ -144,3 +144,13 @@ def test_tiny_training_learns_resumes_and_is_reproducible(tmp_path, monkeypatch)
         assert torch.allclose(a, b)
     with pytest.raises(ValueError, match="other settings"):
         drain(train(TrainConfig(**{**cfg.to_dict(), "net": TINY, "steps": 151}), out, ckpt))
+
+
+def test_foreign_files_are_refused_with_a_clear_message(tmp_path):
+    text = tmp_path / "weights.pt"
+    text.write_text('{"not": "weights"}')
+    other = tmp_path / "other.pt"
+    torch.save({"format": "something-else"}, other)
+    for path in (text, other):
+        with pytest.raises(ValueError, match="is not a handviewer occupancy weights file"):
+            load_weights(path)
