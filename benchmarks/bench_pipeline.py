@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine  # noqa: E402
+from _common import best_of, machine  # noqa: E402
 
 from handviewer.progress import drain  # noqa: E402
 from handviewer.pipeline import Pipeline  # noqa: E402
@@ -178,17 +178,12 @@ def speed(pipe: Pipeline, settings: RefineSettings) -> None:
         init = pipe.initial_from_keypoints(kp[idx], K[idx])
         drain(pipe.refine(init, kp[idx], K[idx], settings))
 
-    def timed(fn) -> float:
-        t = time.perf_counter()
-        fn()
-        return time.perf_counter() - t
-
     run([0])  # warm-up
-    latency = timed(lambda: [run([i]) for i in range(10)]) / 10
-    throughput = 64 / timed(lambda: run(list(range(64))))
+    latency = best_of(lambda: [run([i]) for i in range(10)], repeat=1) / 10
+    throughput = 64 / best_of(lambda: run(list(range(64))), repeat=1)
     with every_frame_pushed():
-        base_latency = timed(lambda: [run([i]) for i in range(10)]) / 10
-        base_throughput = 64 / timed(lambda: run(list(range(64))))
+        base_latency = best_of(lambda: [run([i]) for i in range(10)], repeat=1) / 10
+        base_throughput = 64 / best_of(lambda: run(list(range(64))), repeat=1)
     print(f"[speed] uplift + refinement ({settings.steps} steps, {settings.point_set}-{'both' if settings.both_hands else 'single'}): "
           f"{latency * 1000:.0f} ms per frame at batch 1; {throughput:.1f} frames/s batched (64 frames)")
     print(f"        baseline, every frame through the network at every step: {base_latency * 1000:.0f} ms, "
@@ -203,9 +198,9 @@ def speed(pipe: Pipeline, settings: RefineSettings) -> None:
     far[:, 1, :, 0] += 400.0  # none touches: refinement stops once the (zero) data terms have settled
     for name, joints in (("hands close", close), ("hands apart", apart), ("hands far apart", far)):
         init = pipe.initial_from_joints(joints)
-        fps = 64 / timed(lambda: drain(pipe.refine(init, None, None, settings)))
+        fps = 64 / best_of(lambda: drain(pipe.refine(init, None, None, settings)), repeat=1)
         with every_frame_pushed():
-            base = 64 / timed(lambda: drain(pipe.refine(init, None, None, settings)))
+            base = 64 / best_of(lambda: drain(pipe.refine(init, None, None, settings)), repeat=1)
         print(f"[speed] IK input, 3D only, {name}: {fps:.1f} frames/s batched (64 frames); "
               f"baseline {base:.1f} frames/s ({fps / base:.1f}x)")
     t = time.perf_counter()
