@@ -52,14 +52,15 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
     # What a finished batch depends on: a resumed run with other settings, metrics, meshes or batch
     # size redoes it, and the earlier run's batches go (they would overlap the new ones).
     settings_key = json.dumps({**asdict(settings), "metrics": metrics, "meshes": meshes, "batch": batch}, sort_keys=True)
-    finished = set()
+    finished: dict[Path, int] = {}  # batch file -> its frame count
     for old in sorted(partial.glob("frames_*.npz")):
-        if _same_settings(old, settings_key):
-            finished.add(old)
-        else:
+        count = _finished_frames(old, settings_key)
+        if count is None:
             old.unlink()
+        else:
+            finished[old] = count
     if finished:
-        yield 0.0, f"resuming: {sum(_frame_count(p) for p in finished)} of {n} frames done in an earlier run"
+        yield 0.0, f"resuming: {sum(finished.values())} of {n} frames done in an earlier run"
     yield from scaled(pipeline.warm_up(), 0.0, 0.05)
     computed = 0
     for start in range(0, n, batch):
@@ -107,20 +108,14 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
     return summary
 
 
-def _frame_count(path: Path) -> int:
+def _finished_frames(path: Path, key: str) -> int | None:
+    """Frames in a batch file written with these settings; None when it was written with others or
+    cannot be read (an interrupted write): it is then recomputed."""
     try:
         with np.load(path) as f:
-            return len(f["index"])
+            return len(f["index"]) if str(f["settings"]) == key else None
     except (OSError, ValueError, KeyError):
-        return 0
-
-
-def _same_settings(path: Path, key: str) -> bool:
-    try:
-        with np.load(path) as f:
-            return str(f["settings"]) == key
-    except (OSError, ValueError, KeyError):
-        return False  # unreadable leftovers are recomputed
+        return None
 
 
 def _flat_params(pair) -> np.ndarray:
