@@ -28,7 +28,8 @@ def render_window_screenshot(window: QWidget, path: str | os.PathLike | None = N
     painter = QPainter(image)
     try:
         for interactor in _visible_interactors(window):
-            pixels = _read_back(interactor)
+            interactor.render()
+            pixels = np.asarray(interactor.screenshot(return_img=True))
             top_left = interactor.mapTo(window, QPoint(0, 0))
             target = QRect(top_left, interactor.size())
             painter.drawImage(target, to_qimage(pixels))
@@ -40,25 +41,6 @@ def render_window_screenshot(window: QWidget, path: str | os.PathLike | None = N
         if not image.save(str(path)):
             raise OSError(f"could not write screenshot {path}")
     return image
-
-
-def _read_back(interactor, attempts: int = 5) -> np.ndarray:
-    """(H, W, 3) uint8 image of a 3D view, rendered and read back from its render window.
-
-    Right after a layout change (e.g. side by side) a read can come back black or sheared while the
-    view's GL framebuffer catches up with its new size, now and then under Xvfb + Mesa. So it
-    renders until two reads in a row agree and are not a single flat colour, letting Qt process
-    its events in between; after `attempts` reads it keeps the last one."""
-    previous = None
-    for _ in range(attempts):
-        interactor.render()
-        pixels = np.asarray(interactor.screenshot(return_img=True))
-        flat = pixels.size == 0 or (pixels == pixels.reshape(-1, pixels.shape[-1])[0]).all()
-        if not flat and previous is not None and np.array_equal(pixels, previous):
-            return pixels
-        previous = pixels
-        QApplication.processEvents()
-    return previous
 
 
 def qimage_to_array(image: QImage) -> np.ndarray:
