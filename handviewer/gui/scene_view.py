@@ -20,10 +20,14 @@ from handviewer.render.style import DEFAULT_LAYERS, LAYERS
 class Interactor(QtInteractor):
     """A QtInteractor that leaves keys and drops to the window (no pyvista 'q' to close, no
     mesh loading on drop), renders only when asked (no 5 Hz timer) and without multisampling
-    (pyvista's default 8x MSAA costs several times the render time with software OpenGL)."""
+    (pyvista's default 8x MSAA costs several times the render time with software OpenGL).
+
+    Always on screen: left to pyvista's global `OFF_SCREEN` (set by scripts and test suites that
+    render images), a QtInteractor renders into whichever GL context happens to be current, and its
+    views and screenshots come out black or garbled."""
 
     def __init__(self, parent=None, multi_samples: int = 0) -> None:
-        super().__init__(parent, auto_update=False, multi_samples=multi_samples)
+        super().__init__(parent, auto_update=False, multi_samples=multi_samples, off_screen=False)
         self.setAcceptDrops(False)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802

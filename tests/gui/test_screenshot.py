@@ -52,3 +52,18 @@ def test_side_by_side_screenshot_has_both_views(qtbot, make_window, tmp_path):
         top_left = interactor.mapTo(window, QPoint(0, 0))
         region = image[top_left.y():top_left.y() + interactor.height(), top_left.x():top_left.x() + interactor.width()]
         assert min(hand_pixels(region)) > 1000
+
+
+def test_views_stay_on_screen_when_pyvista_is_set_off_screen(qtbot, make_window, monkeypatch, tmp_path):
+    """A host script (or a test suite) that sets pyvista's global OFF_SCREEN must not turn the app's
+    3D views into off-screen windows drawing into whatever GL context is current (black or garbled
+    views and screenshots: the flaky screenshot tests of stop 10 came from exactly this)."""
+    import pyvista as pv
+
+    monkeypatch.setattr(pv, "OFF_SCREEN", True)
+    window = make_window()
+    assert all(not i.render_window.GetOffScreenRendering() for i in window.scene_view.interactors)
+    wait_result(qtbot, window, 0)
+    wait_idle(qtbot, window)
+    orange, blue = hand_pixels(view_region(window, qimage_to_array(render_window_screenshot(window))))
+    assert orange > 2000 and blue > 2000, (orange, blue)

@@ -9,7 +9,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gui"))
 
 import pyvista as pv  # noqa: E402
 
-pv.OFF_SCREEN = True
+# No global pv.OFF_SCREEN here: conftest files are imported for the whole run, and the GUI tests'
+# on-screen views must stay on screen. Each plotter asks for off-screen itself.
 
 
 @pytest.fixture
