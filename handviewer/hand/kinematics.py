@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from handviewer.hand import template as T
 from handviewer.hand.params import HandParams
-from handviewer.hand.rotations import axis_angle_to_matrix, flex_abd, rot_x
+from handviewer.hand.rotations import axis_angle_to_matrix
 
-# Our joint index of each finger's chain: (5 fingers, 4 joints) base, middle, distal, tip.
-_CHAIN = torch.arange(1, 21).reshape(5, 4)
-_PALM_BONES = [0, 4, 8, 12, 16]
+# Angle index of the flexion at each finger's three chain joints (thumb CMC, MCP, IP; MCP, PIP, DIP).
+_CHAIN_FLEX = torch.tensor([10, 12, 14, 15, 17, 18, 19, 21, 22, 23, 25, 26, 27, 29, 30])
 
 
 @dataclass
@@ -40,39 +40,63 @@ def _const(x, like: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(x, dtype=like.dtype, device=like.device)
 
 
+def _rotation_table():
+    """Where each of the 35 rotations of a hand takes its angles from, for `_rotations`.
+
+    Rows 0-4: the palm bones' deviations; 5-19: the local rotation at each chain joint (finger-major:
+    thumb CMC, MCP, IP, then index MCP, PIP, DIP, ...); 20-34: the half-way rotations of those joints.
+    Every rotation is flex_abd(flex, abd) (rot_x is abd = 0), so one closed-form build covers them all.
+    Returns flex and abd indices into the angles extended by a 0 at index 31, the added abduction
+    (finger splay), the angle scale (1 or 1/2) and the rest rotation each one is pre-multiplied by.
+    """
+    import numpy as np
+
+    zero = T.NUM_ANGLES  # index of the appended 0
+    flex, abd, splay = list(range(0, 10, 2)), list(range(1, 10, 2)), [0.0] * 5
+    pre = [T.PALM_REST_FRAMES[i] for i in range(5)]
+    chain_flex, chain_abd, chain_splay, chain_pre = [10, 12, 14], [11, 13, zero], [0.0] * 3, [T.THUMB_REST_OFFSET, np.eye(3), np.eye(3)]
+    for f in range(4):
+        b = 15 + 4 * f  # [mcp_flex, mcp_abd, pip, dip]
+        chain_flex += [b, b + 2, b + 3]
+        chain_abd += [b + 1, zero, zero]
+        chain_splay += [float(T.FINGER_SPLAY[f]), 0.0, 0.0]
+        chain_pre += [np.eye(3)] * 3
+    flex, abd, splay, pre = flex + chain_flex * 2, abd + chain_abd * 2, splay + chain_splay * 2, pre + chain_pre * 2
+    scale = [1.0] * 20 + [0.5] * 15
+    return (torch.tensor(flex), torch.tensor(abd), torch.tensor(splay, dtype=torch.float64),
+            torch.tensor(scale, dtype=torch.float64), torch.as_tensor(np.stack(pre)))
+
+
+_TABLE = _rotation_table()
+
+
+def _rotations(a: torch.Tensor) -> torch.Tensor:
+    """(N, 31) angles -> (N, 35, 3, 3): rest @ flex_abd(flex, abd) for the rows of `_rotation_table`.
+
+    One batched build instead of a dozen small ones: at the batch sizes of interactive refinement the
+    cost of FK is the number of torch operations, not the arithmetic."""
+    flex_i, abd_i, splay, scale, pre = _TABLE
+    ext = torch.cat([a, a.new_zeros(a.shape[0], 1)], 1)
+    scale = _const(scale, a)
+    f = ext[:, flex_i.to(a.device)] * scale
+    b = (ext[:, abd_i.to(a.device)] + _const(splay, a)) * scale
+    cf, sf, cb, sb = torch.cos(f), torch.sin(f), torch.cos(b), torch.sin(b)
+    # flex_abd = rot_z(-abd) @ rot_x(flex), written out.
+    m = torch.stack([cb, sb * cf, -sb * sf, -sb, cb * cf, -cb * sf, torch.zeros_like(f), sf, cf], -1)
+    return _const(pre, a) @ m.reshape(*f.shape, 3, 3)
+
+
 def forward_kinematics(params: HandParams) -> Pose:
     """Joints and frames of N right hands from their parameters."""
     rot0 = axis_angle_to_matrix(params.rot)  # (N, 3, 3)
     a = params.angles
     n = a.shape[0]
-
+    rots = _rotations(a)
     # Palm bones: wrist -> thumb CMC and wrist -> MCPs, each deviating slightly from its rest direction.
-    palm_dev = flex_abd(a[:, 0:10:2], a[:, 1:10:2])  # (N, 5, 3, 3)
-    palm = rot0[:, None] @ _const(T.PALM_REST_FRAMES, a)[None] @ palm_dev  # (N, 5, 3, 3)
-
-    # Local rotation at each of the three chain joints of each finger: (N, 5, 3, 3, 3).
-    splay = _const(T.FINGER_SPLAY, a)
-    thumb = torch.stack(
-        [
-            _const(T.THUMB_REST_OFFSET, a) @ flex_abd(a[:, 10], a[:, 11]),
-            flex_abd(a[:, 12], a[:, 13]),
-            rot_x(a[:, 14]),
-        ],
-        dim=1,
-    )  # (N, 3, 3, 3)
-    fa = a[:, 15:31].reshape(n, 4, 4)  # (N, finger, [mcp_flex, mcp_abd, pip, dip])
-    fingers = torch.stack([flex_abd(fa[..., 0], fa[..., 1] + splay), rot_x(fa[..., 2]), rot_x(fa[..., 3])], dim=2)
-    local = torch.cat([thumb[:, None], fingers], dim=1)  # (N, 5, 3, 3, 3)
-    flex = torch.cat([a[:, [10, 12, 14]][:, None], fa[..., [0, 2, 3]]], dim=1)  # (N, 5, 3)
-    # Half-way rotations for the frames at the joints.
-    half_thumb = torch.stack(
-        [_const(T.THUMB_REST_OFFSET, a) @ flex_abd(a[:, 10] / 2, a[:, 11] / 2), flex_abd(a[:, 12] / 2, a[:, 13] / 2), rot_x(a[:, 14] / 2)],
-        dim=1,
-    )
-    half_fingers = torch.stack(
-        [flex_abd(fa[..., 0] / 2, (fa[..., 1] + splay) / 2), rot_x(fa[..., 2] / 2), rot_x(fa[..., 3] / 2)], dim=2
-    )
-    half = torch.cat([half_thumb[:, None], half_fingers], dim=1)
+    palm = rot0[:, None] @ rots[:, 0:5]  # (N, 5, 3, 3)
+    local = rots[:, 5:20].reshape(n, 5, 3, 3, 3)  # local rotation at each chain joint of each finger
+    half = rots[:, 20:35].reshape(n, 5, 3, 3, 3)  # half-way rotations, for the frames at the joints
+    flex = a[:, _CHAIN_FLEX.to(a.device)].reshape(n, 5, 3)  # (N, 5, 3)
 
     lengths = params.bones.reshape(n, 5, 4)  # (N, finger, [palm bone, bone1, bone2, bone3]) mm
     base = params.trans[:, None] + palm[..., :, 1] * lengths[..., 0:1]  # (N, 5, 3)
@@ -87,17 +111,11 @@ def forward_kinematics(params: HandParams) -> Pose:
         parent = frame
     joint_frames.append(frames[-1])  # tips
 
-    joints = torch.empty(n, 21, 3, dtype=a.dtype, device=a.device)
-    joints[:, 0] = params.trans
-    joints[:, _CHAIN.reshape(-1)] = torch.stack(positions, dim=2).reshape(n, 20, 3)
-    bone_frames = torch.empty(n, 21, 3, 3, dtype=a.dtype, device=a.device)
-    bone_frames[:, 0] = rot0
-    bone_frames[:, _CHAIN.reshape(-1)] = torch.stack([palm] + frames, dim=2).reshape(n, 20, 3, 3)
-    jframes = torch.empty_like(bone_frames)
-    jframes[:, 0] = rot0
-    jframes[:, _CHAIN.reshape(-1)] = torch.stack(joint_frames, dim=2).reshape(n, 20, 3, 3)
-    joint_flex = torch.zeros(n, 21, dtype=a.dtype, device=a.device)
-    joint_flex[:, _CHAIN[:, :3].reshape(-1)] = flex.reshape(n, 15)
+    # Our joint order is the wrist, then each finger's chain: (N, 1 + 5 * 4, ...) by one cat each.
+    joints = torch.cat([params.trans[:, None], torch.stack(positions, dim=2).reshape(n, 20, 3)], 1)
+    bone_frames = torch.cat([rot0[:, None], torch.stack([palm] + frames, dim=2).reshape(n, 20, 3, 3)], 1)
+    jframes = torch.cat([rot0[:, None], torch.stack(joint_frames, dim=2).reshape(n, 20, 3, 3)], 1)
+    joint_flex = torch.cat([a.new_zeros(n, 1), F.pad(flex, (0, 1)).reshape(n, 20)], 1)
 
     ray = params.bones[:, 8:12].sum(-1)
     scale = ray / float(T.MEAN_BONE_LENGTHS[8:12].sum())

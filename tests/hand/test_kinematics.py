@@ -86,3 +86,29 @@ def test_fk_runs_on_cuda_when_present():
 def test_bad_parameter_shapes_are_refused():
     with pytest.raises(ValueError, match="angles"):
         HandParams(rot=torch.zeros(2, 3), trans=torch.zeros(2, 3), bones=torch.zeros(2, 20), angles=torch.zeros(2, 30))
+
+
+def test_fk_matches_the_joint_by_joint_chain_of_its_definition():
+    """FK builds all rotations in one batched call (for speed); it must still be the anatomical chain:
+    palm bone = rest frame @ flex_abd, then per finger joint flex_abd (MCP / thumb CMC, MCP) or rot_x."""
+    from handviewer.hand.rotations import flex_abd, rot_x
+
+    p = HandModel(dtype=torch.float64).random_params(50, seed=5)
+    a, lengths = p.angles, p.bones.reshape(-1, 5, 4)
+    rot0 = axis_angle_to_matrix(p.rot)
+    rest = torch.as_tensor(T.PALM_REST_FRAMES)
+    expected = [p.trans]
+    for f in range(5):
+        frame = rot0 @ rest[f] @ flex_abd(a[:, 2 * f], a[:, 2 * f + 1])
+        if f == 0:
+            local = [torch.as_tensor(T.THUMB_REST_OFFSET) @ flex_abd(a[:, 10], a[:, 11]), flex_abd(a[:, 12], a[:, 13]), rot_x(a[:, 14])]
+        else:
+            b = 15 + 4 * (f - 1)
+            local = [flex_abd(a[:, b], a[:, b + 1] + float(T.FINGER_SPLAY[f - 1])), rot_x(a[:, b + 2]), rot_x(a[:, b + 3])]
+        position = p.trans + frame[..., :, 1] * lengths[:, f, :1]
+        expected.append(position)
+        for k in range(3):
+            frame = frame @ local[k]
+            position = position + frame[..., :, 1] * lengths[:, f, k + 1 : k + 2]
+            expected.append(position)
+    assert torch.allclose(forward_kinematics(p).joints, torch.stack(expected, 1), atol=1e-9)
