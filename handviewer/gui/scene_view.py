@@ -30,6 +30,17 @@ class Interactor(QtInteractor):
         super().__init__(parent, auto_update=False, multi_samples=multi_samples, off_screen=False)
         self.setAcceptDrops(False)
 
+    def close(self) -> bool:
+        result = super().close()
+        # pyvistaqt keeps the GL context's surface after finalizing the view. A QSurface is not a
+        # QObject, so PySide cannot tell when Qt deletes it, and the stale wrapper stays in PySide's
+        # address map: a Qt object later allocated at that address then comes back to Python as this
+        # QSurface (seen in the test suite: a new window's Help menu, "QSurface has no addAction").
+        for name in ("_surface", "_ctx", "_gl"):
+            if hasattr(self, name):
+                setattr(self, name, None)
+        return result
+
     def keyPressEvent(self, event) -> None:  # noqa: N802
         event.ignore()
 

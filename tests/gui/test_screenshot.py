@@ -67,3 +67,15 @@ def test_views_stay_on_screen_when_pyvista_is_set_off_screen(qtbot, make_window,
     wait_idle(qtbot, window)
     orange, blue = hand_pixels(view_region(window, qimage_to_array(render_window_screenshot(window))))
     assert orange > 2000 and blue > 2000, (orange, blue)
+
+
+def test_closed_views_hold_no_qt_surface(qtbot, make_window):
+    """A closed window's 3D views must drop their GL surface: PySide cannot see a QSurface being
+    deleted, and a stale one made a later window's Help menu come back as a QSurface (a crash at
+    start-up of the next window, seen once in a full test run)."""
+    window = make_window()
+    wait_result(qtbot, window, 0)
+    interactors = list(window.scene_view.interactors)
+    assert any(getattr(i, "_surface", None) is not None for i in interactors)  # shown views have one
+    window.close()
+    assert all(getattr(i, "_surface", None) is None and getattr(i, "_ctx", None) is None for i in interactors)
