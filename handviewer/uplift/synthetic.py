@@ -4,7 +4,8 @@ A pool of pairs (`make_pool`): a right hand and a left hand (a mirrored right ha
 together as interacting hands are (the left palm 20-90 mm from the right palm, resampled when their
 flesh would overlap by a capsule test). Each training step views pairs from the pool (`view`): a
 random rotation, 350-750 mm in front of a random pinhole camera, 2D keypoints by projection with
-Gaussian pixel noise, random confidences and randomly dropped joints (NaN).
+Gaussian pixel noise, random confidences and randomly dropped joints (NaN), and joints hidden behind
+flesh (`occluded_joints`) made uncertain or dropped, as a 2D detector reports them.
 """
 
 from __future__ import annotations
@@ -95,10 +96,46 @@ def random_rotations(n: int, generator: torch.Generator) -> torch.Tensor:
     ], -1).reshape(n, 3, 3)
 
 
-def view(pool: PairPool, index: torch.Tensor, generator: torch.Generator, noise_px: float = 3.0, drop: float = 0.1):
+# Both hands' bones as (40, 2) indices into the pair's 42 joints (right 0-20, left 21-41), their
+# flesh radii (40,) mm, and which bones each joint belongs to (42, 40) (a joint is not hidden by them).
+_PAIR_BONES = torch.cat([torch.as_tensor(BONES), torch.as_tensor(BONES) + 21])
+_PAIR_RADII = torch.cat([_RADII_MM, _RADII_MM])
+_INCIDENT = (torch.arange(42)[:, None, None] == _PAIR_BONES[None]).any(-1)
+
+
+def occluded_joints(joints: torch.Tensor, K: torch.Tensor, tolerance_mm: float = 25.0) -> torch.Tensor:
+    """(N, 2, 21) bool: joints the camera cannot see, hidden behind either hand's flesh.
+
+    joints (N, 2, 21, 3) mm camera frame, K (N, 3, 3). Flesh is approximated by each bone's capsule
+    (its nominal radius): a joint is hidden when its projection falls inside a capsule's projection
+    and that capsule's near surface lies more than `tolerance_mm` in front of it: an approximation of
+    the sample's rendering-based visibility (`synth.render.joint_visibility`; joints sit 7-21 mm under
+    the skin, hence the tolerance), with which it agrees on 95.6 % of the sample's joints."""
+    n = len(joints)
+    flat = joints.reshape(n, 42, 3)
+    f, c = K[:, 0, 0][:, None, None], K[:, :2, 2][:, None]  # (N, 1, 1), (N, 1, 2)
+    uv = flat[..., :2] / flat[..., 2:3] * f + c  # (N, 42, 2) px
+    a, b = _PAIR_BONES[:, 0], _PAIR_BONES[:, 1]
+    pa, pb, za, zb = uv[:, a], uv[:, b], flat[:, a, 2], flat[:, b, 2]  # (N, 40, 2), (N, 40)
+    ab = pb - pa
+    rel = uv[:, :, None] - pa[:, None]  # (N, 42, 40, 2)
+    t = ((rel * ab[:, None]).sum(-1) / ab.square().sum(-1)[:, None].clamp_min(1e-9)).clamp(0, 1)
+    dist = (rel - t[..., None] * ab[:, None]).norm(dim=-1)  # 2D distance to the bone, px
+    depth = za[:, None] + t * (zb - za)[:, None]  # the bone's axis depth there, mm
+    radius_px = _PAIR_RADII.to(joints) * f / depth.clamp_min(1.0)
+    hidden = (dist < radius_px) & (flat[..., 2:3] - (depth - _PAIR_RADII.to(joints)) > tolerance_mm) & ~_INCIDENT
+    return hidden.any(-1).reshape(n, 2, 21)
+
+
+def view(pool: PairPool, index: torch.Tensor, generator: torch.Generator, noise_px: float = 3.0, drop: float = 0.1,
+         uncertain: float = 0.06, occluded_drop: float = 0.8):
     """A camera view of the pairs `index`: (keypoints (N, 2, 21, 3) px + confidence, K (N, 3, 3),
     joints (N, 2, 21, 3) mm camera frame). Each pair is turned at random (hands seen from any side),
-    put 350-750 mm away, projected, and given pixel noise, random confidences and dropped joints."""
+    put 350-750 mm away, projected, and given pixel noise (up to `noise_px`), confidences U(0.6, 1)
+    and dropped joints (up to a share `drop`). As 2D detectors do, joints hidden behind flesh
+    (`occluded_joints`; a share of them drawn per view from U(0, 1)) and a share `uncertain` of the
+    others get confidence U(0.2, 0.5) and 5 px noise, and hidden ones are dropped with a probability
+    drawn per view from U(0, occluded_drop)."""
     n = len(index)
     joints = pool.joints[index]
     centroid = joints.mean((1, 2), keepdim=True)
@@ -111,9 +148,18 @@ def view(pool: PairPool, index: torch.Tensor, generator: torch.Generator, noise_
     K = torch.zeros(n, 3, 3)
     K[:, 0, 0], K[:, 1, 1], K[:, 0, 2], K[:, 1, 2], K[:, 2, 2] = f, f, 320.0, 240.0, 1.0
     uv = joints[..., :2] / joints[..., 2:3] * f[:, None, None, None] + torch.tensor([320.0, 240.0])
-    uv = uv + noise_px * torch.rand(n, 1, 1, 1, generator=generator) * torch.randn(uv.shape, generator=generator)
-    conf = 0.6 + 0.4 * torch.rand(n, 2, 21, 1, generator=generator)
-    kp = torch.cat([uv, conf], -1)
+    hidden = occluded_joints(joints, K)
+    # Detectors differ: some (OpenPose) lower the confidence of hidden joints, others (MediaPipe, or
+    # ground truth projected) report every joint alike; so how often a hidden joint is marked
+    # uncertain is drawn per view from U(0, 1).
+    hidden_unsure = hidden & (torch.rand(n, 2, 21, generator=generator) < torch.rand(n, 1, 1, generator=generator))
+    unsure = hidden_unsure | (torch.rand(n, 2, 21, generator=generator) < uncertain)
+    sigma = torch.where(unsure, 5.0, noise_px * torch.rand(n, 1, 1, generator=generator))
+    uv = uv + sigma[..., None] * torch.randn(uv.shape, generator=generator)
+    conf = torch.where(unsure, 0.2 + 0.3 * torch.rand(n, 2, 21, generator=generator),
+                       0.6 + 0.4 * torch.rand(n, 2, 21, generator=generator))
+    kp = torch.cat([uv, conf[..., None]], -1)
     dropped = torch.rand(n, 2, 21, generator=generator) < drop * torch.rand(n, 1, 1, generator=generator)
+    dropped |= hidden & (torch.rand(n, 2, 21, generator=generator) < occluded_drop * torch.rand(n, 1, 1, generator=generator))
     kp[dropped] = float("nan")
     return kp, K, joints

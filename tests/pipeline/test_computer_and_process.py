@@ -19,8 +19,10 @@ def test_computer_finds_inputs_beside_the_video_and_caches(small_clip):
     r = comp.compute_initial(2)
     assert r.after is None and r.before.vertices.shape[0] == 2 and np.isfinite(r.before.joints).all()
     assert comp.compute_initial(2) is r  # cached
-    # uplift places the hands near the truth (right wrist within a few cm)
-    assert np.linalg.norm(r.before.joints[0, 0] - small_clip["joints"][2, 0, 0]) < 60
+    # uplift places the hands near the truth: each wrist within a few cm on average over the clip
+    # (one frame's depth can be off by more: from 2D alone, a hand's size and distance trade off)
+    wrists = np.stack([comp.compute_initial(i).before.joints[:, 0] for i in range(6)])
+    assert (np.linalg.norm(wrists - small_clip["joints"][:, :, 0], axis=-1).mean(0) < 60).all()
     kp = comp.keypoints(2)
     kp[0, 8, :2] += 15.0
     comp.set_keypoints(2, kp)
