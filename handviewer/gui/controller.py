@@ -29,6 +29,7 @@ class ComputeController(QObject):
     error = Signal(str, str)
     status = Signal(str)
     ready = Signal()
+    input_warnings = Signal(list)  # what looks wrong with the inputs (list of str), once, after warm-up
     density_ready = Signal(int, bool)
 
     def __init__(self, computer: FrameComputer, model: SessionModel, queue: JobQueue | None = None,
@@ -142,6 +143,8 @@ class ComputeController(QObject):
         for warning in input_warnings or []:
             print(f"handviewer: warning: {warning}", file=sys.stderr)
         self.status.emit("; ".join(["Ready", *(input_warnings or [])]))
+        if input_warnings:
+            self.input_warnings.emit(list(input_warnings))
         self.ready.emit()
 
     def _store(self, result, version: int) -> None:

@@ -21,7 +21,7 @@ from handviewer.gui.controller import ComputeController
 from handviewer.gui.dialogs import Dialogs
 from handviewer.gui.export import ExportOptions, export_job
 from handviewer.gui.frame_view import FrameView
-from handviewer.gui.panels import MetricsPanel, SettingsPanel
+from handviewer.gui.panels import MetricsPanel, SettingsPanel, WarningBanner
 from handviewer.gui.scene_view import SceneView
 from handviewer.gui.session_model import SessionModel
 from handviewer.gui.timeline import Timeline
@@ -91,6 +91,8 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
+        self.warning_banner = WarningBanner()
+        layout.addWidget(self.warning_banner)
         layout.addWidget(top, 1)
         layout.addWidget(self.timeline)
         self.setCentralWidget(central)
@@ -161,6 +163,7 @@ class MainWindow(QMainWindow):
         self.settings_panel.refine_all_button.clicked.connect(self.refine_all)
         self.controller.error.connect(self.show_error)
         self.controller.status.connect(self.status_label.setText)
+        self.controller.input_warnings.connect(self.warning_banner.show_warnings)
         q = self.controller.queue
         q.started.connect(self._on_job_started)
         q.progress.connect(self._on_job_progress)

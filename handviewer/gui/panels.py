@@ -7,7 +7,7 @@ import math
 
 from PySide6.QtCore import QRect, Qt, Slot
 from PySide6.QtGui import QColor, QDoubleValidator, QFont, QPainter, QPalette
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from handviewer.gui.session_model import SessionModel
@@ -180,3 +180,31 @@ class SettingsPanel(QWidget):
 
     def settings_dict(self) -> dict:
         return dataclasses.asdict(self.model.settings)
+
+
+class WarningBanner(QFrame):
+    """A dismissable strip above the views for what looks wrong with the inputs (e.g. predictions that
+    cover part of the video). The status bar's copy is overwritten by the next message; this stays
+    until the user has read it and closes it."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("warningBanner")
+        self.setStyleSheet("#warningBanner { background: #5a4a12; border-radius: 3px; } QLabel { color: #fff3c4; }")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.dismiss_button = QPushButton("Dismiss")
+        self.dismiss_button.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    @Slot(list)
+    def show_warnings(self, warnings: list[str]) -> None:
+        if not warnings:
+            return
+        self.label.setText("\n".join(f"⚠ {w}" for w in warnings))
+        self.show()

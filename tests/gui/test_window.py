@@ -344,3 +344,17 @@ def test_input_warnings_reach_the_status_bar_once_the_models_are_ready(qtbot, ma
     window.show()
     qtbot.waitUntil(lambda: window.controller.is_ready, timeout=5000)
     assert any(s.startswith("Ready") and "cover 7 of 20 frames" in s for s in said), said
+    # The status bar's line is overwritten by the next message; the banner stays until dismissed.
+    banner = window.warning_banner
+    assert banner.isVisible() and "cover 7 of 20 frames" in banner.label.text()
+    window.model.step(1)
+    qtbot.waitUntil(lambda: window.model.results.get(1) is not None, timeout=5000)
+    assert banner.isVisible()
+    qtbot.mouseClick(banner.dismiss_button, Qt.MouseButton.LeftButton)
+    assert not banner.isVisible()
+
+
+def test_no_warning_banner_for_clean_inputs(qtbot, make_window):
+    window = make_window()
+    qtbot.waitUntil(lambda: window.controller.is_ready, timeout=5000)
+    assert not window.warning_banner.isVisible()
