@@ -64,7 +64,7 @@ class VideoComputer:
         kp = self._keypoints[indices]
         K = np.broadcast_to(self.inputs.K, (len(indices), 3, 3))
         if self._use_predictions(indices[0]):
-            return self.pipeline.initial_from_joints(self.inputs.predictions[indices]), kp, K
+            return self.pipeline.initial_from_joints(self.inputs.predictions[indices], kp, K), kp, K
         return self.pipeline.initial_from_keypoints(kp, K), kp, K
 
     def compute_initial(self, index: int) -> FrameResult:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from handviewer.uplift.inputs import MIN_VISIBLE
+
 
 @dataclass
 class VideoInputs:
@@ -34,6 +36,15 @@ class VideoInputs:
             if covered < n:
                 rest = "estimated from the 2D keypoints" if self.keypoints is not None else "left empty"
                 out.append(f"the 3D predictions cover {covered} of {n} frames; the others are {rest}")
+            if self.keypoints is not None:
+                # Frames the predictions cover but with one hand missing that the keypoints show: the
+                # pipeline uplifts that hand (`Pipeline.initial_from_joints` with keypoints).
+                predicted = np.isfinite(self.predictions).all(-1).sum(-1) >= MIN_VISIBLE  # (T, 2)
+                seen = (np.isfinite(self.keypoints).all(-1) & (np.nan_to_num(self.keypoints[..., 2]) > 0)).sum(-1) >= MIN_VISIBLE
+                filled = int((predicted.any(-1, keepdims=True) & ~predicted & seen).sum())
+                if filled:
+                    out.append(f"{filled} hand(s) missing from frames the 3D predictions cover are estimated "
+                               "from the 2D keypoints, beside the predicted other hand")
             at_origin = int((np.nan_to_num(np.abs(self.predictions), nan=1.0).max(-1).max(-1) < 1e-6).any(-1).sum())
             if at_origin:
                 out.append(f"{at_origin} frame(s) of the 3D predictions have a hand with every joint at 0: "

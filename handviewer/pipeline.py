@@ -76,8 +76,12 @@ class Pipeline:
         result = predict(self.uplift, kp, Kt)
         return Initial(PairParams(result.params_right, result.params_left), result.present, result.joints)
 
-    def initial_from_joints(self, joints: np.ndarray) -> Initial:
-        """joints (N, 2, 21, 3) mm camera frame (any estimator's output, NaN missing) -> IK-fitted hands."""
+    def initial_from_joints(self, joints: np.ndarray, keypoints: np.ndarray | None = None,
+                            K: np.ndarray | None = None) -> Initial:
+        """joints (N, 2, 21, 3) mm camera frame (any estimator's output, NaN missing) -> IK-fitted hands.
+
+        With the frames' keypoints (N, 2, 21, 3) px + confidence and K (N, 3, 3) or (3, 3), a hand
+        missing from the predictions but seen in the keypoints is uplifted (`_fill_from_keypoints`)."""
         j = np.asarray(joints, dtype=np.float32)
         present = torch.as_tensor(np.isfinite(j).all(-1).sum(-1) >= 6)
         right, _ = fit_ik(_fill_missing(j[:, 0]))
@@ -86,7 +90,40 @@ class Pipeline:
         with torch.no_grad():
             fitted = pair.joints()
         fitted = torch.where(present[:, :, None, None], fitted, torch.full_like(fitted, float("nan")))
-        return Initial(pair, present, fitted)
+        initial = Initial(pair, present, fitted)
+        if keypoints is not None and K is not None:
+            initial = self._fill_from_keypoints(initial, keypoints, K)
+        return initial
+
+    @torch.no_grad()
+    def _fill_from_keypoints(self, initial: Initial, keypoints: np.ndarray, K: np.ndarray) -> Initial:
+        """Hands missing from the 3D predictions but seen in the 2D keypoints, from the uplift: placed
+        beside the predicted other hand by the uplift's offset between the two hands (the uplift's
+        absolute depth is its weak part), or by reprojection where no other hand was predicted."""
+        from handviewer.uplift.inputs import visibility
+
+        kp = np.asarray(keypoints, dtype=np.float32)
+        missing = ~initial.present & visibility(torch.as_tensor(kp))[1]  # (N, 2)
+        rows = torch.nonzero(missing.any(-1))[:, 0]
+        if len(rows) == 0:
+            return initial
+        K_all = np.broadcast_to(np.asarray(K, dtype=np.float32), (len(kp), 3, 3))
+        up = self.initial_from_keypoints(kp[rows.numpy()], K_all[rows.numpy()])
+        pair, present = initial.pair.detach(), initial.present.clone()
+        for h, hand in enumerate((pair.right, pair.left)):
+            fill = missing[rows, h] & up.present[:, h]
+            other = 1 - h
+            anchored = initial.present[rows, other] & up.present[:, other]
+            shift = torch.where(anchored[:, None], initial.joints[rows, other, 0] - up.joints[:, other, 0], torch.zeros(1))
+            source = up.pair.right if h == 0 else up.pair.left
+            for name, value in source.tensors().items():
+                if name == "trans":  # a left hand's parameters are those of its mirror image
+                    value = value + (shift if h == 0 else shift * torch.as_tensor(FLIP, dtype=shift.dtype))
+                hand.tensors()[name][rows[fill]] = value[fill]
+            present[rows[fill], h] = True
+        joints = pair.joints()
+        joints = torch.where(present[:, :, None, None], joints, torch.full_like(joints, float("nan")))
+        return Initial(pair, present, joints)
 
     def refine(self, initial: Initial, keypoints: np.ndarray | None, K: np.ndarray | None,
                settings: RefineSettings, weights: EnergyWeights | None = None) -> Generator[tuple[float, str], None, PairParams]:

@@ -92,10 +92,12 @@ def test_inputs_warn_about_partial_predictions_and_hands_at_the_origin():
     predictions = np.full((10, 2, 21, 3), np.nan, np.float32)
     predictions[:7] = 300.0
     predictions[3, 1] = 0.0
+    predictions[5, 0] = np.nan  # a frame the predictions cover with the right hand lost
     keypoints = np.full((10, 2, 21, 3), 50.0, np.float32)
     warnings = VideoInputs(keypoints, predictions, np.eye(3), {}).warnings()
     assert any("cover 7 of 10 frames" in w and "2D keypoints" in w for w in warnings)
     assert any("every joint at 0" in w for w in warnings)
+    assert any(w.startswith("1 hand(s) missing") for w in warnings)
     assert VideoInputs(keypoints, np.full((10, 2, 21, 3), 300.0, np.float32), np.eye(3), {}).warnings() == []
 
 
@@ -112,3 +114,28 @@ def test_resume_with_another_batch_size_redoes_the_work_without_duplicates(small
     assert npz["joints"].shape[0] == 6
     fractions = [f for f, _ in messages]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0  # progress never goes back
+
+
+def test_a_hand_missing_from_the_predictions_is_filled_from_the_keypoints(small_clip):
+    """An estimator that lost one hand in some frames: that hand comes from the 2D keypoints (uplift),
+    placed beside the predicted other hand; the predicted hands stay as they were."""
+    from handviewer.pipeline import Pipeline
+
+    truth = small_clip["joints"]
+    predictions = truth.copy()
+    lost = [1, 4]
+    predictions[lost, 1] = np.nan  # the left hand lost in two frames
+    pipe = Pipeline()
+    without = pipe.initial_from_joints(predictions)
+    assert not without.present[lost, 1].any()
+    filled = pipe.initial_from_joints(predictions, small_clip["keypoints"], small_clip["K"])
+    assert filled.present.all()
+    j, j0 = filled.joints.numpy(), without.joints.numpy()
+    kept = [0, 2, 3, 5]
+    assert np.allclose(j[:, 0], j0[:, 0], atol=1e-4) and np.allclose(j[kept, 1], j0[kept, 1], atol=1e-4)
+    error = np.linalg.norm(j[lost, 1] - truth[lost, 1], axis=-1).mean(-1)
+    assert (error < 60).all(), error
+    # No keypoints for the lost hand: it stays missing.
+    blind = small_clip["keypoints"].copy()
+    blind[lost, 1] = np.nan
+    assert not pipe.initial_from_joints(predictions, blind, small_clip["K"]).present[lost, 1].any()
