@@ -47,11 +47,17 @@ def keypoints_only(net, name: str, keypoints: np.ndarray, K: np.ndarray, truth: 
             f"{np.abs(offset[:, 2]).mean():.1f} mm (mean signed {offset[:, 2].mean():+.1f})")
 
 
-def real_and_sample_lines(net) -> list[str]:
+def real_and_sample_lines(net, pairs: int = 300) -> list[str]:
     from handviewer.io import load_interhand, load_own
+    from handviewer.uplift.synthetic import make_pool, view
 
     root = Path(__file__).resolve().parents[1]
+    pool = make_pool(pairs, 424_242)  # the held-out pool of `evaluate`
     lines = []
+    for name, options in (("held-out views, detector-like", {}),
+                          ("held-out views, every joint exact", dict(noise_px=0.0, drop=0.0, occlusion=False))):
+        kp, K, joints = view(pool, torch.arange(pairs), torch.Generator().manual_seed(424_242), **options)
+        lines.append(keypoints_only(net, name, kp.numpy(), K.numpy(), joints.numpy()))
     sample = root / "assets" / "sample"
     if (sample / "ground_truth.npz").exists():
         gt = np.load(sample / "ground_truth.npz")

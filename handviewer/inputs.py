@@ -39,12 +39,15 @@ class VideoInputs:
             if self.keypoints is not None:
                 # Frames the predictions cover but with one hand missing that the keypoints show: the
                 # pipeline uplifts that hand (`Pipeline.initial_from_joints` with keypoints).
+                # Same rules as the app and `process`: a frame with any predicted value uses the
+                # predictions, and a hand with fewer than MIN_VISIBLE predicted joints counts as missing.
+                covered = np.isfinite(self.predictions).any((1, 2, 3))[:, None]  # (T, 1)
                 predicted = np.isfinite(self.predictions).all(-1).sum(-1) >= MIN_VISIBLE  # (T, 2)
                 seen = (np.isfinite(self.keypoints).all(-1) & (np.nan_to_num(self.keypoints[..., 2]) > 0)).sum(-1) >= MIN_VISIBLE
-                filled = int((predicted.any(-1, keepdims=True) & ~predicted & seen).sum())
+                filled = int((covered & ~predicted & seen).sum())
                 if filled:
                     out.append(f"{filled} hand(s) missing from frames the 3D predictions cover are estimated "
-                               "from the 2D keypoints, beside the predicted other hand")
+                               "from the 2D keypoints (placed beside the predicted other hand where there is one)")
             at_origin = int((np.nan_to_num(np.abs(self.predictions), nan=1.0).max(-1).max(-1) < 1e-6).any(-1).sum())
             if at_origin:
                 out.append(f"{at_origin} frame(s) of the 3D predictions have a hand with every joint at 0: "

@@ -30,7 +30,7 @@ class Interactor(QtInteractor):
         super().__init__(parent, auto_update=False, multi_samples=multi_samples, off_screen=False)
         self.setAcceptDrops(False)
 
-    def close(self) -> bool:
+    def close(self):
         result = super().close()
         # pyvistaqt keeps the GL context's surface after finalizing the view. A QSurface is not a
         # QObject, so PySide cannot tell when Qt deletes it, and the stale wrapper stays in PySide's

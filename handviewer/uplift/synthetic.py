@@ -128,14 +128,15 @@ def occluded_joints(joints: torch.Tensor, K: torch.Tensor, tolerance_mm: float =
 
 
 def view(pool: PairPool, index: torch.Tensor, generator: torch.Generator, noise_px: float = 3.0, drop: float = 0.1,
-         uncertain: float = 0.06, occluded_drop: float = 0.8):
+         uncertain: float = 0.06, occluded_drop: float = 0.8, occlusion: bool = True):
     """A camera view of the pairs `index`: (keypoints (N, 2, 21, 3) px + confidence, K (N, 3, 3),
     joints (N, 2, 21, 3) mm camera frame). Each pair is turned at random (hands seen from any side),
     put 350-750 mm away, projected, and given pixel noise (up to `noise_px`), confidences U(0.6, 1)
     and dropped joints (up to a share `drop`). As 2D detectors do, joints hidden behind flesh
     (`occluded_joints`; a share of them drawn per view from U(0, 1)) and a share `uncertain` of the
     others get confidence U(0.2, 0.5) and 5 px noise, and hidden ones are dropped with a probability
-    drawn per view from U(0, occluded_drop)."""
+    drawn per view from U(0, occluded_drop). occlusion=False: none of that (with noise_px = drop = 0,
+    every joint exactly projected)."""
     n = len(index)
     joints = pool.joints[index]
     centroid = joints.mean((1, 2), keepdim=True)
@@ -148,7 +149,8 @@ def view(pool: PairPool, index: torch.Tensor, generator: torch.Generator, noise_
     K = torch.zeros(n, 3, 3)
     K[:, 0, 0], K[:, 1, 1], K[:, 0, 2], K[:, 1, 2], K[:, 2, 2] = f, f, 320.0, 240.0, 1.0
     uv = joints[..., :2] / joints[..., 2:3] * f[:, None, None, None] + torch.tensor([320.0, 240.0])
-    hidden = occluded_joints(joints, K)
+    hidden = occluded_joints(joints, K) if occlusion else torch.zeros(n, 2, 21, dtype=torch.bool)
+    uncertain = uncertain if occlusion else 0.0
     # Detectors differ: some (OpenPose) lower the confidence of hidden joints, others (MediaPipe, or
     # ground truth projected) report every joint alike; so how often a hidden joint is marked
     # uncertain is drawn per view from U(0, 1).

@@ -93,11 +93,12 @@ def test_inputs_warn_about_partial_predictions_and_hands_at_the_origin():
     predictions[:7] = 300.0
     predictions[3, 1] = 0.0
     predictions[5, 0] = np.nan  # a frame the predictions cover with the right hand lost
+    predictions[6, :, 3:] = np.nan  # and one with 3 joints of each hand: both count as missing
     keypoints = np.full((10, 2, 21, 3), 50.0, np.float32)
     warnings = VideoInputs(keypoints, predictions, np.eye(3), {}).warnings()
     assert any("cover 7 of 10 frames" in w and "2D keypoints" in w for w in warnings)
     assert any("every joint at 0" in w for w in warnings)
-    assert any(w.startswith("1 hand(s) missing") for w in warnings)
+    assert any(w.startswith("3 hand(s) missing") for w in warnings)
     assert VideoInputs(keypoints, np.full((10, 2, 21, 3), 300.0, np.float32), np.eye(3), {}).warnings() == []
 
 

@@ -52,3 +52,11 @@ def test_views_make_hidden_joints_uncertain_or_missing():
     assert doubtful[~hidden].float().mean() < 0.15
     again, _, _ = view(pool, torch.arange(256), torch.Generator().manual_seed(0))
     assert torch.equal(torch.isnan(kp), torch.isnan(again)) and torch.allclose(kp.nan_to_num(), again.nan_to_num())
+
+
+def test_views_without_occlusion_noise_or_drops_are_exact_projections():
+    pool = make_pool(32, seed=4)
+    kp, K, joints = view(pool, torch.arange(32), torch.Generator().manual_seed(1), noise_px=0.0, drop=0.0, occlusion=False)
+    uv = joints[..., :2] / joints[..., 2:3] * K[:, 0, 0][:, None, None, None] + K[:, :2, 2][:, None, None]
+    assert torch.isfinite(kp).all() and torch.allclose(kp[..., :2], uv, atol=1e-3)
+    assert (kp[..., 2] >= 0.6).all()
