@@ -201,8 +201,11 @@ def speed(pipe: Pipeline, settings: RefineSettings) -> None:
         fps = 64 / best_of(lambda: drain(pipe.refine(init, None, None, settings)), repeat=1)
         with every_frame_pushed():
             base = 64 / best_of(lambda: drain(pipe.refine(init, None, None, settings)), repeat=1)
+        # One frame at a time, IK included, as the app computes a frame the user opens.
+        one = best_of(lambda: [drain(pipe.refine(pipe.initial_from_joints(joints[[i]]), None, None, settings))
+                               for i in range(10)], repeat=1) / 10
         print(f"[speed] IK input, 3D only, {name}: {fps:.1f} frames/s batched (64 frames); "
-              f"baseline {base:.1f} frames/s ({fps / base:.1f}x)")
+              f"baseline {base:.1f} frames/s ({fps / base:.1f}x); IK + refinement at batch 1: {one * 1000:.0f} ms")
     t = time.perf_counter()
     init = pipe.initial_from_keypoints(kp[:8], K[:8])
     for i in range(8):
