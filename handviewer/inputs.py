@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from handviewer.uplift.inputs import MIN_VISIBLE
+from handviewer.uplift.inputs import MIN_VISIBLE, visibility
 
 
 @dataclass
@@ -37,13 +38,12 @@ class VideoInputs:
                 rest = "estimated from the 2D keypoints" if self.keypoints is not None else "left empty"
                 out.append(f"the 3D predictions cover {covered} of {n} frames; the others are {rest}")
             if self.keypoints is not None:
-                # Frames the predictions cover but with one hand missing that the keypoints show: the
-                # pipeline uplifts that hand (`Pipeline.initial_from_joints` with keypoints).
-                # Same rules as the app and `process`: a frame with any predicted value uses the
-                # predictions, and a hand with fewer than MIN_VISIBLE predicted joints counts as missing.
+                # Hands the pipeline uplifts from the keypoints in frames that use the predictions (by
+                # the app's and `process`'s rules: any predicted value puts a frame on predictions, a
+                # hand with fewer than MIN_VISIBLE predicted joints is missing).
                 covered = np.isfinite(self.predictions).any((1, 2, 3))[:, None]  # (T, 1)
                 predicted = np.isfinite(self.predictions).all(-1).sum(-1) >= MIN_VISIBLE  # (T, 2)
-                seen = (np.isfinite(self.keypoints).all(-1) & (np.nan_to_num(self.keypoints[..., 2]) > 0)).sum(-1) >= MIN_VISIBLE
+                seen = visibility(torch.as_tensor(np.asarray(self.keypoints, np.float32)))[1].numpy()
                 filled = int((covered & ~predicted & seen).sum())
                 if filled:
                     out.append(f"{filled} hand(s) missing from frames the 3D predictions cover are estimated "

@@ -11,9 +11,6 @@ from handviewer.hand import template as T
 from handviewer.hand.params import HandParams
 from handviewer.hand.rotations import axis_angle_to_matrix
 
-# Angle index of the flexion at each finger's three chain joints (thumb CMC, MCP, IP; MCP, PIP, DIP).
-_CHAIN_FLEX = torch.tensor([10, 12, 14, 15, 17, 18, 19, 21, 22, 23, 25, 26, 27, 29, 30])
-
 
 @dataclass
 class Pose:
@@ -96,7 +93,7 @@ def forward_kinematics(params: HandParams) -> Pose:
     palm = rot0[:, None] @ rots[:, 0:5]  # (N, 5, 3, 3)
     local = rots[:, 5:20].reshape(n, 5, 3, 3, 3)  # local rotation at each chain joint of each finger
     half = rots[:, 20:35].reshape(n, 5, 3, 3, 3)  # half-way rotations, for the frames at the joints
-    flex = a[:, _CHAIN_FLEX.to(a.device)].reshape(n, 5, 3)  # (N, 5, 3)
+    flex = a[:, _TABLE[0][5:20].to(a.device)].reshape(n, 5, 3)  # (N, 5, 3) flexion at the chain joints
 
     lengths = params.bones.reshape(n, 5, 4)  # (N, finger, [palm bone, bone1, bone2, bone3]) mm
     base = params.trans[:, None] + palm[..., :, 1] * lengths[..., 0:1]  # (N, 5, 3)
