@@ -28,14 +28,17 @@ def count_intersections(verts_right, faces_right, verts_left, faces_left, resolu
     """Grid points (resolution^3 over the pair's joint box) inside both meshes: (count, volume cm^3, points (K, 3) mm).
 
     verts_*: (V, 3) mm; faces_*: (F, 3). Hands whose boxes do not overlap give 0 at once.
+    In float32, twice as fast as float64 (the winding numbers are most of `process`'s time): the
+    winding code centres the points on the mesh, where float32 resolves about 1e-5 mm, and grid points
+    lie ~1 mm apart: on 400 pairs (the sample clip and pushed test pairs) every count equals float64's.
     """
-    vr, vl = torch.as_tensor(verts_right, dtype=torch.float64), torch.as_tensor(verts_left, dtype=torch.float64)
+    vr, vl = torch.as_tensor(verts_right, dtype=torch.float32), torch.as_tensor(verts_left, dtype=torch.float32)
     lo = torch.maximum(vr.min(0).values, vl.min(0).values)
     hi = torch.minimum(vr.max(0).values, vl.max(0).values)
     if bool((lo >= hi).any()):
         return 0, 0.0, np.zeros((0, 3))
     grid, cell = pair_grid(vr, vl, resolution)
-    grid = torch.as_tensor(grid, dtype=torch.float64)
+    grid = torch.as_tensor(grid, dtype=torch.float32)
     # Only points inside both boxes can be inside both meshes.
     candidates = torch.nonzero(((grid >= lo) & (grid <= hi)).all(-1))[:, 0]
     pts = grid[candidates][None]
