@@ -95,7 +95,7 @@ def main() -> None:
     print("from 2D keypoints alone, on data the uplift was not trained on:")
     for path in args.weights:
         print(f"{path}:")
-        for line in real_and_sample_lines(load_weights(path)):
+        for line in real_and_sample_lines(load_weights(path), args.pairs):
             print(line)
 
 
