@@ -30,6 +30,7 @@ class VideoComputer:
         self._keypoints = self.inputs.keypoints if self.inputs.keypoints is not None else np.full((n, 2, 21, 3), np.nan, np.float32)
         self._keypoints = np.array(self._keypoints, dtype=np.float32)
         self._edited: set[int] = set()
+        self._predicted_frames = self.inputs.predicted_frames(n)  # (T,) bool, see VideoInputs
         self.pipeline = pipeline or Pipeline()
         self._initial: dict[int, FrameResult] = {}
         self._lock = threading.RLock()  # torch models are shared by the workers; one computation at a time
@@ -56,8 +57,7 @@ class VideoComputer:
 
     def _use_predictions(self, index: int) -> bool:
         """Imported 3D predictions are used for a frame unless the user corrected its 2D keypoints."""
-        p = self.inputs.predictions
-        return p is not None and index not in self._edited and bool(np.isfinite(p[index]).any())
+        return bool(self._predicted_frames[index]) and index not in self._edited
 
     def _initial_batch(self, indices: list[int]):
         """Initial estimate of frames that share one source (see `_groups`)."""

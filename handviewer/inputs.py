@@ -27,24 +27,29 @@ class VideoInputs:
     K: np.ndarray
     sources: dict[str, str]
 
+    def predicted_frames(self, frame_count: int) -> np.ndarray:
+        """(frame_count,) bool: frames whose initial estimate comes from the 3D predictions (any
+        predicted value); the others are uplifted from their 2D keypoints."""
+        if self.predictions is None:
+            return np.zeros(frame_count, bool)
+        return np.isfinite(self.predictions).any((1, 2, 3))
+
     def warnings(self) -> list[str]:
         """What looks wrong with inputs that loaded fine (partial coverage, hands at the origin)."""
         out = []
         n = len(self.keypoints) if self.keypoints is not None else len(self.predictions) if self.predictions is not None else 0
         if self.predictions is not None:
-            hands = np.isfinite(self.predictions).all(-1).any(-1)  # (T, 2) hand has some joint
-            covered = int(hands.any(-1).sum())
+            on_predictions = self.predicted_frames(n)
+            covered = int(on_predictions.sum())
             if covered < n:
                 rest = "estimated from the 2D keypoints" if self.keypoints is not None else "left empty"
                 out.append(f"the 3D predictions cover {covered} of {n} frames; the others are {rest}")
             if self.keypoints is not None:
-                # Hands the pipeline uplifts from the keypoints in frames that use the predictions (by
-                # the app's and `process`'s rules: any predicted value puts a frame on predictions, a
-                # hand with fewer than MIN_VISIBLE predicted joints is missing).
-                covered = np.isfinite(self.predictions).any((1, 2, 3))[:, None]  # (T, 1)
+                # Hands the pipeline uplifts from the keypoints in frames on predictions: a hand with
+                # fewer than MIN_VISIBLE predicted joints is missing (`Pipeline.initial_from_joints`).
                 predicted = np.isfinite(self.predictions).all(-1).sum(-1) >= MIN_VISIBLE  # (T, 2)
                 seen = visibility(torch.as_tensor(np.asarray(self.keypoints, np.float32)))[1].numpy()
-                filled = int((covered & ~predicted & seen).sum())
+                filled = int((on_predictions[:, None] & ~predicted & seen).sum())
                 if filled:
                     out.append(f"{filled} hand(s) missing from frames the 3D predictions cover are estimated "
                                "from the 2D keypoints (placed beside the predicted other hand where there is one)")

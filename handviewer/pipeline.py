@@ -18,6 +18,7 @@ from handviewer.intersect import count_intersections, occupancy_count, penetrati
 from handviewer.pipeline_api import RefineSettings
 from handviewer.refine import EnergyWeights, PairParams, refine, reprojection_px
 from handviewer.results import FrameMetrics, FrameResult, HandsEstimate
+from handviewer.uplift.inputs import MIN_VISIBLE, visibility
 
 FLIP = np.array([-1.0, 1.0, 1.0])
 
@@ -83,7 +84,7 @@ class Pipeline:
         With the frames' keypoints (N, 2, 21, 3) px + confidence and K (N, 3, 3) or (3, 3), a hand
         missing from the predictions but seen in the keypoints is uplifted (`_fill_from_keypoints`)."""
         j = np.asarray(joints, dtype=np.float32)
-        present = torch.as_tensor(np.isfinite(j).all(-1).sum(-1) >= 6)
+        present = torch.as_tensor(np.isfinite(j).all(-1).sum(-1) >= MIN_VISIBLE)  # fewer joints: missing
         right, _ = fit_ik(_fill_missing(j[:, 0]))
         left, _ = fit_ik(_fill_missing(j[:, 1] * FLIP.astype(np.float32)))
         pair = PairParams(right, left)
@@ -100,8 +101,6 @@ class Pipeline:
         """Hands missing from the 3D predictions but seen in the 2D keypoints, from the uplift: placed
         beside the predicted other hand by the uplift's offset between the two hands (the uplift's
         absolute depth is its weak part), or by reprojection where no other hand was predicted."""
-        from handviewer.uplift.inputs import visibility
-
         kp = np.asarray(keypoints, dtype=np.float32)
         missing = ~initial.present & visibility(torch.as_tensor(kp))[1]  # (N, 2)
         rows = torch.nonzero(missing.any(-1))[:, 0]
