@@ -47,16 +47,34 @@ def reprojection_term(joints, keypoints, K, weights: EnergyWeights) -> torch.Ten
     """(N,) confidence-weighted squared reprojection error in units of sigma_px (0 without keypoints)."""
     if keypoints is None or K is None or weights.reprojection <= 0:
         return joints.new_zeros(joints.shape[0])
+    return _reprojection_residuals(joints, keypoints, K, weights).square().sum(-1)
+
+
+def _reprojection_residuals(joints, keypoints, K, weights: EnergyWeights) -> torch.Tensor:
+    """(N, 84) residuals whose squares sum to the reprojection term: each visible keypoint's pixel
+    error in units of sigma_px, scaled by the square root of its share of the frame's confidence."""
     vis = torch.isfinite(keypoints).all(-1) & (keypoints[..., 2] > 0)
-    d2 = (project(joints, K) - keypoints[..., :2].nan_to_num(0.0)).square().sum(-1) / weights.sigma_px**2
-    w = torch.where(vis, keypoints[..., 2].nan_to_num(0.0), torch.zeros_like(d2))
-    return weights.reprojection * (torch.where(vis, d2, torch.zeros_like(d2)) * w).sum((1, 2)) / w.sum((1, 2)).clamp_min(1.0)
+    conf = torch.where(vis, keypoints[..., 2].nan_to_num(0.0), torch.zeros_like(keypoints[..., 2]))
+    share = weights.reprojection * conf / conf.sum((1, 2), keepdim=True).clamp_min(1.0)
+    d = (project(joints, K) - keypoints[..., :2].nan_to_num(0.0)) / weights.sigma_px
+    d = torch.where(vis[..., None], d * share.sqrt()[..., None], torch.zeros_like(d))
+    return d.reshape(joints.shape[0], -1)
+
+
+def data_residuals(joints, initial, keypoints, K, weights: EnergyWeights) -> torch.Tensor:
+    """(N, R) residuals whose squares sum to each frame's data terms without the temporal term
+    (R = 126 distances to the initial estimate, + 84 reprojection errors when keypoints are given):
+    the least-squares form that `refine.fit_data_terms` solves."""
+    n = joints.shape[0]
+    parts = [((weights.initial / 42) ** 0.5 / weights.sigma_mm) * (joints - initial).reshape(n, -1)]
+    if keypoints is not None and K is not None and weights.reprojection > 0:
+        parts.append(_reprojection_residuals(joints, keypoints, K, weights))
+    return torch.cat(parts, 1)
 
 
 def data_terms(joints, initial, keypoints, K, weights: EnergyWeights) -> torch.Tensor:
     """(N,) reprojection + distance-to-initial (+ temporal) energy. keypoints/K may be None (3D only)."""
-    e = weights.initial * ((joints - initial) / weights.sigma_mm).square().sum(-1).mean((1, 2))
-    e = e + reprojection_term(joints, keypoints, K, weights)
+    e = data_residuals(joints, initial, keypoints, K, weights).square().sum(-1)
     if weights.temporal > 0 and joints.shape[0] > 1:
         step = ((joints[1:] - joints[:-1]) / weights.sigma_mm).square().sum(-1).mean((1, 2))
         e = e + weights.temporal * (torch.cat([step, step.new_zeros(1)]) + torch.cat([step.new_zeros(1), step]))

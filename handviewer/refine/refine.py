@@ -16,22 +16,32 @@ from dataclasses import dataclass, fields
 import torch
 
 from handviewer.hand.kinematics import Pose, forward_kinematics
-from handviewer.hand.params import HandParams, clamp_angles
+from handviewer.hand.lm import levenberg_marquardt
+from handviewer.hand.params import HandParams, clamp_angles, limits
 from handviewer.pipeline_api import RefineSettings
-from handviewer.refine.energy import FLIP, EnergyWeights, data_terms, intersection_term, reprojection_term  # noqa: F401
+from handviewer.refine.energy import (  # noqa: F401
+    FLIP, EnergyWeights, data_residuals, data_terms, intersection_term, reprojection_term,
+)
 
 # Parameter groups in the order safe mode visits them (bone lengths are held throughout).
 SAFE_GROUPS = (("trans",), ("rot",), ("angles",))
+# Pose parameters of one hand, in the order of the flat vectors `fit_data_terms` optimises.
+POSE_FIELDS = ("rot", "trans", "angles")
+# Levenberg-Marquardt iterations of the data fit (each one batched FK call); it converges in 3-8.
+DATA_FIT_ITERATIONS = 12
+# After the intersection steps, a pushed frame moves back towards its data fit by the largest of
+# these fractions of the way at which its hands stay apart (`_relax`).
+RELAX_FRACTIONS = (0.8, 0.6, 0.4, 0.2)
 _LR = {"trans": 1.0, "rot": 0.01, "angles": 0.02}
 SAFE_BUDGET_MM = 5.0
 # A frame whose intersection term is below QUIET_LOSS (e.g. 10 points at p = 0.01) counts as not
 # touching; it is re-checked every QUIET_CHECK_EVERY steps (a step moves a hand about 1 mm).
 QUIET_LOSS = 1e-3
 QUIET_CHECK_EVERY = 5
-# Refinement ends early when no frame touches and no frame's data terms changed by more than this
-# since the last check (the terms are about 1 for a typical error, 1e-3 is ~0.3 mm or ~0.3 px). A
-# change either way counts: Adam's first steps move every parameter by about one learning rate, so
-# data terms that start near their minimum rise before they fall.
+# With the temporal term (which the data fit leaves out), refinement ends early when no frame touches
+# and no frame's data terms changed by more than this since the last check (the terms are about 1
+# for a typical error, 1e-3 is ~0.3 mm or ~0.3 px). A change either way counts: Adam's first steps
+# move every parameter by about one learning rate, so terms that start near their minimum rise first.
 SETTLED_CHANGE = 1e-3
 
 
@@ -99,7 +109,9 @@ def refine(
     start: initial parameters (both hands present in every frame; frames with a missing hand should
     not be passed). keypoints (N, 2, 21, 3) px + confidence or None; K (N, 3, 3) or None.
     Yields progress; closing the generator stops at the next step. Returns the refined parameters.
-    Stops before `settings.steps` when no frame's hands touch and the data terms have settled.
+    Three stages: the data terms alone (Levenberg-Marquardt), Adam on the frames whose hands touch
+    until none does (at most `settings.steps` steps), then those frames back towards their data fit
+    as far as their hands stay apart.
     """
     weights = weights or EnergyWeights(intersection=settings.weight)
     if weights.intersection != settings.weight:
@@ -108,35 +120,115 @@ def refine(
         initial = start.joints()
     if settings.safe_mode:
         return (yield from _refine_safe(net, start, initial, keypoints, K, settings, weights))
+    # 1. The data terms alone, by Levenberg-Marquardt (a few batched FK calls): Adam needed all 40
+    # steps to fit 2D keypoints and had still not converged. 3D input without keypoints starts at
+    # its optimum (distance 0 to itself).
     pair = start.detach()
-    names = ("trans", "rot", "angles")
-    tensors = [getattr(h, n).requires_grad_(True) for h in (pair.right, pair.left) for n in names]
-    groups = [{"params": [t], "lr": _LR[n]} for t, n in zip(tensors, names * 2)]
-    opt = torch.optim.Adam(groups)
-    touched = torch.zeros(len(initial), dtype=torch.bool, device=initial.device)
-    last_check = None
+    if keypoints is not None and K is not None and weights.reprojection > 0:
+        yield 0.0, "refining: fitting the keypoints"
+        pair = fit_data_terms(pair, initial, keypoints, K, weights)
+    fitted = _flatten(pair)
+    # 2. Adam on the frames whose hands touch, until none does. Every frame now sits at the minimum
+    # of its data terms (the temporal term aside), so only those have anything left to do, and only
+    # they enter the energy: Adam moves a parameter by about one learning rate per step whatever the
+    # size of its gradient, so even the ~0 data gradient of a settled frame would jitter it, while an
+    # exactly zero gradient leaves it in place.
+    everyone = weights.temporal > 0  # the temporal term couples neighbours: every frame moves
+    touched = torch.full((len(initial),), everyone, dtype=torch.bool, device=initial.device)
+    tensors = [getattr(h, n).requires_grad_(True) for h in (pair.right, pair.left) for n in POSE_FIELDS]
+    opt = torch.optim.Adam([{"params": [t], "lr": _LR[n]} for t, n in zip(tensors, POSE_FIELDS * 2)])
+    last_check, steps = None, 0
     for step in range(settings.steps):
-        # Only frames whose intersection term has reached QUIET_LOSS at a check (every
-        # QUIET_CHECK_EVERY steps and at the last step) are pushed by it, from then on at every
-        # step. Adam scales any gradient to about one learning rate per step, so the tiny term of
-        # hands that nearly touch would otherwise move them millimetres for nothing; and until they
-        # touch, such frames cost only their data terms between checks.
+        # Frames whose intersection term has reached QUIET_LOSS at a check (every QUIET_CHECK_EVERY
+        # steps and at the last step) are pushed by it from then on, at every step; the others cost
+        # nothing between checks. Adam would move hands that merely nearly touch millimetres for the
+        # tiny term, hence the threshold.
         check = step % QUIET_CHECK_EVERY == 0 or step == settings.steps - 1
         opt.zero_grad(set_to_none=True)
         data, inter = _energy(net, pair, initial, keypoints, K, settings, weights, None if check else touched)
         if check:
-            touched = touched | (inter.detach() >= QUIET_LOSS)
-            # Hands apart or merely close: once the data terms have settled there is nothing left to
-            # do (3D input without 2D keypoints starts settled), so the remaining steps are skipped.
-            if last_check is not None and not touched.any() and float((last_check - data.detach()).abs().max()) < SETTLED_CHANGE:
-                yield 1.0, f"refining: settled after {step} steps"
+            touching = inter.detach() >= QUIET_LOSS
+            touched = touched | touching
+            # Once no frame touches, further steps could only trade the data terms against an
+            # intersection term that is already ~0 (stage 3 does that faster). With the temporal
+            # term, which the data fit leaves out, the data terms must also have settled.
+            settled = not everyone or (
+                last_check is not None and float((last_check - data.detach()).abs().max()) < SETTLED_CHANGE)
+            if settled and not touching.any():
                 break
             last_check = data.detach()
-        (data + weights.intersection * torch.where(touched, inter, 0.0)).sum().backward()
+        torch.where(touched, data + weights.intersection * inter, 0.0).sum().backward()
         opt.step()
         _clamp(pair)
-        yield (step + 1) / max(settings.steps, 1), f"refining: step {step + 1}/{settings.steps}"
+        steps = step + 1
+        yield steps / max(settings.steps, 1), f"refining: step {steps}/{settings.steps}"
+    # 3. Adam's push moves every parameter, more than resolving the contact needs: take the pushed
+    # frames back towards their data fit as far as their hands stay apart.
+    if not everyone and bool(touched.any()):
+        pair = _relax(net, pair.detach(), fitted, touched, settings, weights)
+    yield 1.0, f"refining: done after {steps} steps"
     return pair.detach()
+
+
+def fit_data_terms(pair: PairParams, initial: torch.Tensor, keypoints: torch.Tensor | None, K: torch.Tensor | None,
+                   weights: EnergyWeights, iterations: int = DATA_FIT_ITERATIONS) -> PairParams:
+    """Each frame's pose (both hands, bone lengths held) at the minimum of its data terms: the
+    reprojection error to the keypoints and the distance to `initial` (N, 2, 21, 3) mm; within the
+    joint limits. keypoints (N, 2, 21, 3) px + confidence, K (N, 3, 3) px. Levenberg-Marquardt,
+    one batched FK call of N * 75 pairs per iteration."""
+    bones = (pair.right.bones.detach().double(), pair.left.bones.detach().double())
+    targets = [t.double() if t is not None else None for t in (initial, keypoints, K)]
+
+    def residuals(x: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
+        trial = _unflatten(x, bones[0][frame], bones[1][frame])
+        picked = [t[frame] if t is not None else None for t in targets]
+        return data_residuals(trial.joints(), *picked, weights)
+
+    low, high = limits(dtype=torch.float64)
+    free = torch.full((6,), float("inf"), dtype=torch.float64)
+    high = torch.cat([free, high, free, high])
+    low = torch.cat([-free, low, -free, low])
+    with torch.no_grad():
+        x = levenberg_marquardt(residuals, _flatten(pair), low, high, iterations)
+    out = _unflatten(x.to(pair.right.angles.dtype), pair.right.bones.detach(), pair.left.bones.detach())
+    return out.detach()
+
+
+def _flatten(pair: PairParams) -> torch.Tensor:
+    """(N, 74): POSE_FIELDS of the right hand, then of the left (the limits' order: rot, trans, angles)."""
+    return torch.cat([getattr(h, n).detach() for h in (pair.right, pair.left) for n in POSE_FIELDS], 1)
+
+
+def _unflatten(x: torch.Tensor, bones_right: torch.Tensor, bones_left: torch.Tensor) -> PairParams:
+    hands = []
+    for half, bones in zip(x.split(x.shape[1] // 2, 1), (bones_right, bones_left)):
+        rot, trans, angles = half.split([3, 3, half.shape[1] - 6], 1)
+        hands.append(HandParams(rot=rot, trans=trans, bones=bones, angles=angles))
+    return PairParams(*hands)
+
+
+def _relax(net, pair: PairParams, fitted: torch.Tensor, frames: torch.Tensor, settings, weights) -> PairParams:
+    """Move each of `frames` ((N,) bool) from its refined pose towards `fitted` ((N, 74), its data
+    fit; see `_flatten`), by the largest of RELAX_FRACTIONS of the way at which its hands do not
+    touch (intersection term < QUIET_LOSS); frames where none qualifies stay as they are.
+    One network call on all candidates."""
+    idx = torch.nonzero(frames)[:, 0]
+    sub = PairParams(pair.right[idx], pair.left[idx])
+    x0 = _flatten(sub)
+    t = torch.tensor(RELAX_FRACTIONS, dtype=x0.dtype, device=x0.device)
+    xs = x0[:, None] + t[:, None] * (fitted[idx] - x0)[:, None]  # (F, C, 74)
+    rep = len(RELAX_FRACTIONS)
+    candidates = _unflatten(xs.reshape(-1, x0.shape[1]), sub.right.bones.repeat_interleave(rep, 0),
+                            sub.left.bones.repeat_interleave(rep, 0))
+    with torch.no_grad():
+        apart = (_intersection(net, candidates, settings, weights) < QUIET_LOSS).reshape(-1, rep)
+    best = xs[torch.arange(len(idx)), apart.to(torch.uint8).argmax(1)]  # fractions are in falling order
+    x = torch.where(apart.any(1)[:, None], best, x0)
+    chosen, out = _unflatten(x, sub.right.bones, sub.left.bones), pair.detach()
+    for src, dst in ((chosen.right, out.right), (chosen.left, out.left)):
+        for name in POSE_FIELDS:
+            getattr(dst, name)[idx] = getattr(src, name)
+    return out
 
 
 def _plain_rig(dtype):

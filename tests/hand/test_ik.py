@@ -16,7 +16,11 @@ def test_reachable_targets_are_fitted_below_a_tenth_of_a_millimetre():
     assert torch.equal(clamp_angles(params.angles), params.angles)
 
 
-def test_noisy_targets_fit_about_as_well_as_the_noise_allows():
+@pytest.mark.parametrize("lm_max_batch", [256, 0], ids=["levenberg-marquardt", "adam"])
+def test_noisy_targets_fit_about_as_well_as_the_noise_allows(lm_max_batch, monkeypatch):
+    import handviewer.hand.ik as ik
+
+    monkeypatch.setattr(ik, "LM_MAX_BATCH", lm_max_batch)  # both polishers, whatever the batch
     model = HandModel()
     truth = model.random_params(200, seed=22)
     clean = model.joints(truth)

@@ -1,0 +1,126 @@
+"""Batched, box-constrained Levenberg-Marquardt for small least-squares problems, one per row.
+
+Fitting a hand's pose to joints or keypoints is a least-squares problem in a few dozen parameters
+with a residual that is a smooth function of them (forward kinematics, projection). Gradient
+descent needs 40-60 steps for it; Gauss-Newton with Marquardt damping needs 3-10, and each step
+costs one batched call of the residual function, because the Jacobian is taken by forward finite
+differences in float64 on a batch of (D + 1) copies of every row (about 1e-6 relative accuracy,
+no autograd graph). Joint limits are a box: steps are clipped to it, and a parameter that sits on
+a bound with the gradient pushing outwards is held for that step (projected Levenberg-Marquardt).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+# Finite-difference step in parameter units (mm, rad): small against any parameter's scale, large
+# against float64 rounding of residuals of ~1e3.
+JACOBIAN_STEP = 1e-6
+
+
+def levenberg_marquardt(
+    residuals: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    low: torch.Tensor | None = None,
+    high: torch.Tensor | None = None,
+    iterations: int = 10,
+    tolerance: float = 1e-6,
+    good_enough: float = 0.0,
+) -> torch.Tensor:
+    """Minimise sum(residuals(x)^2) for each row of x independently.
+
+    residuals : (params (M, D) float64, problem (M,) long) -> (M, R) float64 residuals, row by row:
+                row i of the output depends only on row i of params and on which of the N problems
+                it belongs to (problem[i], to look up that problem's targets). Called once per
+                iteration, on (D + 1) rows for each problem still being solved.
+    x         : (N, D) starting parameters (any float dtype; returned in the same dtype).
+    low, high : optional (D,) or (N, D) bounds; x is clipped into them first.
+    iterations: at most this many Jacobian evaluations after the first.
+    tolerance : a row is done when an accepted step changed its cost by less than this share.
+    good_enough: a row is done when its cost is at most this (e.g. exact IK targets: nothing to polish).
+    Returns (N, D): the best parameters found (never worse than the clipped start).
+    """
+    dtype = x.dtype
+    x = x.detach().to(torch.float64)
+    n, d = x.shape
+    low = None if low is None else low.to(x).expand(n, d)
+    high = None if high is None else high.to(x).expand(n, d)
+    x = _clip(x, low, high)
+    eye = torch.eye(d, dtype=x.dtype, device=x.device)
+    damping = torch.full((n,), 1e-3, dtype=x.dtype, device=x.device)
+    r = _call(residuals, x, torch.arange(n, device=x.device))
+    cost = r.square().sum(-1)
+    active = cost > good_enough
+    jac = r.new_zeros(n, r.shape[1], d)
+    rows = torch.nonzero(active)[:, 0]  # the Jacobian only where there is something to do
+    if len(rows):
+        _, jac[rows] = _residuals_and_jacobian(residuals, x[rows], rows, eye)
+    for _ in range(iterations):
+        rows = torch.nonzero(active)[:, 0]
+        if len(rows) == 0:
+            break
+        xa, ra, ja, lo, hi = x[rows], r[rows], jac[rows], _rows(low, rows), _rows(high, rows)
+        g = (ja.transpose(1, 2) @ ra[..., None])[..., 0]  # (A, D) half the gradient
+        a = ja.transpose(1, 2) @ ja  # (A, D, D) Gauss-Newton approximation of half the Hessian
+        held = _on_bound(xa, g, lo, hi)
+        a = torch.where(held[:, :, None] | held[:, None, :], torch.zeros_like(a), a)
+        g = torch.where(held, torch.zeros_like(g), g)
+        diag = torch.diagonal(a, dim1=1, dim2=2)
+        # Marquardt's scaling (damping relative to each parameter's curvature) makes mm and rad
+        # comparable; the small absolute term keeps unobservable parameters (a held or a hidden
+        # joint) from making the system singular; held parameters get a zero step.
+        system = a + (damping[rows, None, None] * diag[:, :, None] + 1e-9 * (1 + diag.amax(-1))[:, None, None]) * eye
+        system = system + held[:, :, None] * eye
+        trial = _clip(xa - torch.linalg.solve(system, g[..., None])[..., 0], lo, hi)
+        trial_r, trial_jac = _residuals_and_jacobian(residuals, trial, rows, eye)
+        trial_cost = trial_r.square().sum(-1)
+        better = trial_cost < cost[rows]
+        gain = (cost[rows] - trial_cost) / cost[rows].clamp_min(1e-30)
+        take = rows[better]
+        x[take], r[take], jac[take], cost[take] = trial[better], trial_r[better], trial_jac[better], trial_cost[better]
+        damping[rows] = torch.where(better, damping[rows] / 3, damping[rows] * 4).clamp(1e-9, 1e9)
+        # A row is done when an accepted step gained almost nothing, its cost is good enough, or its
+        # damping grew so large that no step can help.
+        active[rows] = ~(better & (gain < tolerance)) & (cost[rows] > good_enough) & (damping[rows] < 1e8)
+    return x.to(dtype)
+
+
+def _residuals_and_jacobian(residuals, x: torch.Tensor, problems: torch.Tensor, eye: torch.Tensor
+                            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(A, R) residuals at x (A, D) of `problems` (A,) and (A, R, D) their forward-difference
+    Jacobian, from one call on A * (D + 1) rows."""
+    n, d = x.shape
+    probes = torch.cat([x[:, None], x[:, None] + JACOBIAN_STEP * eye], 1).reshape(n * (d + 1), d)
+    out = _call(residuals, probes, problems.repeat_interleave(d + 1)).reshape(n, d + 1, -1)
+    return out[:, 0], ((out[:, 1:] - out[:, :1]) / JACOBIAN_STEP).transpose(1, 2)
+
+
+def _call(residuals, x: torch.Tensor, problems: torch.Tensor) -> torch.Tensor:
+    out = residuals(x, problems)
+    if out.dtype != torch.float64:  # a float32 residual would drown the 1e-6 differences in rounding
+        raise TypeError(f"residuals must be computed in float64, got {out.dtype}")
+    return out
+
+
+def _rows(bound: torch.Tensor | None, rows: torch.Tensor) -> torch.Tensor | None:
+    return None if bound is None else bound[rows]
+
+
+def _on_bound(x, g, low, high) -> torch.Tensor:
+    """(N, D) bool: parameters at a bound whose descent direction (-g) points out of the box."""
+    held = torch.zeros_like(x, dtype=torch.bool)
+    if low is not None:
+        held |= (x <= low + 1e-9) & (g > 0)
+    if high is not None:
+        held |= (x >= high - 1e-9) & (g < 0)
+    return held
+
+
+def _clip(x, low, high) -> torch.Tensor:
+    if low is not None:
+        x = torch.maximum(x, low)
+    if high is not None:
+        x = torch.minimum(x, high)
+    return x
