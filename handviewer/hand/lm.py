@@ -26,7 +26,7 @@ def levenberg_marquardt(
     low: torch.Tensor | None = None,
     high: torch.Tensor | None = None,
     iterations: int = 10,
-    tolerance: float = 1e-6,
+    tolerance: float = 1e-5,
     good_enough: float = 0.0,
 ) -> torch.Tensor:
     """Minimise sum(residuals(x)^2) for each row of x independently.
@@ -38,7 +38,7 @@ def levenberg_marquardt(
     x         : (N, D) starting parameters (any float dtype; returned in the same dtype).
     low, high : optional (D,) or (N, D) bounds; x is clipped into them first.
     iterations: at most this many Jacobian evaluations after the first.
-    tolerance : a row is done when an accepted step changed its cost by less than this share.
+    tolerance : a row is done when a step changed its cost by less than this share.
     good_enough: a row is done when its cost is at most this (e.g. exact IK targets: nothing to polish).
     Returns (N, D): the best parameters found (never worse than the clipped start).
     """
@@ -80,10 +80,11 @@ def levenberg_marquardt(
         gain = (cost[rows] - trial_cost) / cost[rows].clamp_min(1e-30)
         take = rows[better]
         x[take], r[take], jac[take], cost[take] = trial[better], trial_r[better], trial_jac[better], trial_cost[better]
-        damping[rows] = torch.where(better, damping[rows] / 3, damping[rows] * 4).clamp(1e-9, 1e9)
-        # A row is done when an accepted step gained almost nothing, its cost is good enough, or its
-        # damping grew so large that no step can help.
-        active[rows] = ~(better & (gain < tolerance)) & (cost[rows] > good_enough) & (damping[rows] < 1e8)
+        damping[rows] = torch.where(better, damping[rows] / 3, damping[rows] * 10).clamp(1e-5, 1e9)
+        # A row is done when its step changed the cost by almost nothing either way (at the minimum,
+        # rounding decides whether a step is "better"), its cost is good enough, or its damping grew
+        # so large that no step can help.
+        active[rows] = (gain.abs() >= tolerance) & (cost[rows] > good_enough) & (damping[rows] < 1e8)
     return x.to(dtype)
 
 

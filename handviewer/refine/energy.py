@@ -50,25 +50,35 @@ def reprojection_term(joints, keypoints, K, weights: EnergyWeights) -> torch.Ten
     return _reprojection_residuals(joints, keypoints, K, weights).square().sum(-1)
 
 
-def _reprojection_residuals(joints, keypoints, K, weights: EnergyWeights) -> torch.Tensor:
-    """(N, 84) residuals whose squares sum to the reprojection term: each visible keypoint's pixel
-    error in units of sigma_px, scaled by the square root of its share of the frame's confidence."""
+def _reprojection_residuals(joints, keypoints, K, weights: EnergyWeights, confidence=None) -> torch.Tensor:
+    """(N, H * 42) residuals whose squares sum to the reprojection term: each visible keypoint's pixel
+    error in units of sigma_px, scaled by the square root of its share of the frame's confidence.
+    joints, keypoints (N, H, 21, 3): H = 2 hands, or 1 when the frame's total confidence (N,) of
+    both hands' visible keypoints is given (the data fit solves each hand on its own)."""
     vis = torch.isfinite(keypoints).all(-1) & (keypoints[..., 2] > 0)
     conf = torch.where(vis, keypoints[..., 2].nan_to_num(0.0), torch.zeros_like(keypoints[..., 2]))
-    share = weights.reprojection * conf / conf.sum((1, 2), keepdim=True).clamp_min(1.0)
+    total = conf.sum((1, 2)) if confidence is None else confidence
+    share = weights.reprojection * conf / total.clamp_min(1.0)[:, None, None]
     d = (project(joints, K) - keypoints[..., :2].nan_to_num(0.0)) / weights.sigma_px
     d = torch.where(vis[..., None], d * share.sqrt()[..., None], torch.zeros_like(d))
     return d.reshape(joints.shape[0], -1)
 
 
-def data_residuals(joints, initial, keypoints, K, weights: EnergyWeights) -> torch.Tensor:
+def frame_confidence(keypoints: torch.Tensor) -> torch.Tensor:
+    """(N,) total confidence of each frame's visible keypoints (N, 2, 21, 3)."""
+    vis = torch.isfinite(keypoints).all(-1) & (keypoints[..., 2] > 0)
+    return torch.where(vis, keypoints[..., 2].nan_to_num(0.0), torch.zeros_like(keypoints[..., 2])).sum((1, 2))
+
+
+def data_residuals(joints, initial, keypoints, K, weights: EnergyWeights, confidence=None) -> torch.Tensor:
     """(N, R) residuals whose squares sum to each frame's data terms without the temporal term
     (R = 126 distances to the initial estimate, + 84 reprojection errors when keypoints are given):
-    the least-squares form that `refine.fit_data_terms` solves."""
+    the least-squares form that `refine.fit_data_terms` solves. With `confidence` (N,) (see
+    `frame_confidence`), joints etc. may hold one hand per row (N, 1, 21, 3): its share of the frame's terms."""
     n = joints.shape[0]
     parts = [((weights.initial / 42) ** 0.5 / weights.sigma_mm) * (joints - initial).reshape(n, -1)]
     if keypoints is not None and K is not None and weights.reprojection > 0:
-        parts.append(_reprojection_residuals(joints, keypoints, K, weights))
+        parts.append(_reprojection_residuals(joints, keypoints, K, weights, confidence))
     return torch.cat(parts, 1)
 
 

@@ -20,7 +20,7 @@ from handviewer.hand.lm import levenberg_marquardt
 from handviewer.hand.params import HandParams, clamp_angles, limits
 from handviewer.pipeline_api import RefineSettings
 from handviewer.refine.energy import (  # noqa: F401
-    FLIP, EnergyWeights, data_residuals, data_terms, intersection_term, reprojection_term,
+    FLIP, EnergyWeights, data_residuals, data_terms, frame_confidence, intersection_term, reprojection_term,
 )
 
 # Parameter groups in the order safe mode visits them (bone lengths are held throughout).
@@ -35,7 +35,8 @@ RELAX_FRACTIONS = (0.8, 0.6, 0.4, 0.2)
 _LR = {"trans": 1.0, "rot": 0.01, "angles": 0.02}
 SAFE_BUDGET_MM = 5.0
 # A frame whose intersection term is below QUIET_LOSS (e.g. 10 points at p = 0.01) counts as not
-# touching; it is re-checked every QUIET_CHECK_EVERY steps (a step moves a hand about 1 mm).
+# touching; with the temporal term (every frame moves) all frames are re-checked every
+# QUIET_CHECK_EVERY steps (a step moves a hand about 1 mm).
 QUIET_LOSS = 1e-3
 QUIET_CHECK_EVERY = 5
 # With the temporal term (which the data fit leaves out), refinement ends early when no frame touches
@@ -139,22 +140,24 @@ def refine(
     opt = torch.optim.Adam([{"params": [t], "lr": _LR[n]} for t, n in zip(tensors, POSE_FIELDS * 2)])
     last_check, steps = None, 0
     for step in range(settings.steps):
-        # Frames whose intersection term has reached QUIET_LOSS at a check (every QUIET_CHECK_EVERY
-        # steps and at the last step) are pushed by it from then on, at every step; the others cost
-        # nothing between checks. Adam would move hands that merely nearly touch millimetres for the
-        # tiny term, hence the threshold.
-        check = step % QUIET_CHECK_EVERY == 0 or step == settings.steps - 1
+        # Which frames touch (intersection term >= QUIET_LOSS) is checked for all frames at step 0;
+        # those are pushed from then on and the others, which do not move, never enter the network
+        # again. Adam would move hands that merely nearly touch millimetres for the tiny term, hence
+        # the threshold. With the temporal term every frame moves: all are checked every
+        # QUIET_CHECK_EVERY steps, and pushed from the first check at which they touch.
+        check = step == 0 or (everyone and (step % QUIET_CHECK_EVERY == 0 or step == settings.steps - 1))
         opt.zero_grad(set_to_none=True)
         data, inter = _energy(net, pair, initial, keypoints, K, settings, weights, None if check else touched)
+        touching = inter.detach() >= QUIET_LOSS
         if check:
-            touching = inter.detach() >= QUIET_LOSS
             touched = touched | touching
-            # Once no frame touches, further steps could only trade the data terms against an
-            # intersection term that is already ~0 (stage 3 does that faster). With the temporal
-            # term, which the data fit leaves out, the data terms must also have settled.
-            settled = not everyone or (
-                last_check is not None and float((last_check - data.detach()).abs().max()) < SETTLED_CHANGE)
-            if settled and not touching.any():
+        # Once no frame touches, further steps could only trade the data terms against an
+        # intersection term that is already ~0 (stage 3 does that faster). With the temporal term,
+        # which the data fit leaves out, the data terms must also have settled.
+        if not everyone and not touching.any():
+            break
+        if everyone and check:
+            if last_check is not None and float((last_check - data.detach()).abs().max()) < SETTLED_CHANGE and not touching.any():
                 break
             last_check = data.detach()
         torch.where(touched, data + weights.intersection * inter, 0.0).sum().backward()
@@ -174,24 +177,37 @@ def fit_data_terms(pair: PairParams, initial: torch.Tensor, keypoints: torch.Ten
                    weights: EnergyWeights, iterations: int = DATA_FIT_ITERATIONS) -> PairParams:
     """Each frame's pose (both hands, bone lengths held) at the minimum of its data terms: the
     reprojection error to the keypoints and the distance to `initial` (N, 2, 21, 3) mm; within the
-    joint limits. keypoints (N, 2, 21, 3) px + confidence, K (N, 3, 3) px. Levenberg-Marquardt,
-    one batched FK call of N * 75 pairs per iteration."""
-    bones = (pair.right.bones.detach().double(), pair.left.bones.detach().double())
-    targets = [t.double() if t is not None else None for t in (initial, keypoints, K)]
+    joint limits. keypoints (N, 2, 21, 3) px + confidence, K (N, 3, 3) px.
 
-    def residuals(x: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
-        trial = _unflatten(x, bones[0][frame], bones[1][frame])
-        picked = [t[frame] if t is not None else None for t in targets]
-        return data_residuals(trial.joints(), *picked, weights)
+    Without the temporal term a frame's data terms are a sum over its two hands, so each hand is
+    its own 37-parameter problem: Levenberg-Marquardt on 2N rows, one FK call of 2N * 38 hands
+    per iteration (half the FK and an eighth of the linear algebra of solving both hands at once)."""
+    n, flip = len(initial), FLIP.to(device=initial.device, dtype=torch.float64)
+    hands = HandParams.cat([pair.right.detach(), pair.left.detach()])  # rights, then lefts (mirrored)
+    bones = hands.bones.double()
+    per_hand = lambda t: t.double().transpose(0, 1).reshape(2 * n, 1, 21, -1)  # noqa: E731
+    goal = per_hand(initial)
+    kp = per_hand(keypoints) if keypoints is not None else None
+    cam = K.double().repeat(2, 1, 1) if K is not None else None
+    confidence = frame_confidence(keypoints.double()).repeat(2) if keypoints is not None else None
+    mirror = torch.arange(2 * n, device=initial.device) >= n
+
+    def residuals(x: torch.Tensor, hand: torch.Tensor) -> torch.Tensor:
+        rot, trans, angles = x.split([3, 3, x.shape[1] - 6], 1)
+        joints = forward_kinematics(HandParams(rot=rot, trans=trans, bones=bones[hand], angles=angles)).joints
+        joints = torch.where(mirror[hand, None, None], joints * flip, joints)[:, None]
+        return data_residuals(joints, goal[hand], kp[hand] if kp is not None else None,
+                              cam[hand] if cam is not None else None, weights, confidence[hand] if kp is not None else None)
 
     low, high = limits(dtype=torch.float64)
     free = torch.full((6,), float("inf"), dtype=torch.float64)
-    high = torch.cat([free, high, free, high])
-    low = torch.cat([-free, low, -free, low])
+    start = torch.cat([getattr(hands, name) for name in POSE_FIELDS], 1)
     with torch.no_grad():
-        x = levenberg_marquardt(residuals, _flatten(pair), low, high, iterations)
-    out = _unflatten(x.to(pair.right.angles.dtype), pair.right.bones.detach(), pair.left.bones.detach())
-    return out.detach()
+        x = levenberg_marquardt(residuals, start, torch.cat([-free, low]), torch.cat([free, high]), iterations)
+    x = x.to(hands.angles.dtype)
+    rot, trans, angles = x.split([3, 3, x.shape[1] - 6], 1)
+    fitted = HandParams(rot=rot, trans=trans, bones=hands.bones, angles=angles)
+    return PairParams(fitted[:n], fitted[n:]).detach()
 
 
 def _flatten(pair: PairParams) -> torch.Tensor:
