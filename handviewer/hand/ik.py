@@ -196,7 +196,7 @@ def _place_wrist(params: HandParams, target, mask) -> HandParams:
 
 
 def _polish_lm(params: HandParams, target, mask, fixed_bones: bool, iterations: int) -> HandParams:
-    """Levenberg-Marquardt on the mean squared error of the visible joints; bones >= 1 mm."""
+    """Levenberg-Marquardt on the mean squared error of the visible joints; bones >= 1 mm (or stage 1's length)."""
     weight = (mask.double() / mask.double().sum(-1, keepdim=True).clamp_min(1.0)).sqrt()[..., None]
     goal, bones = target.double(), params.bones.detach().double()
     d = 37 if fixed_bones else 57  # rot, trans, angles (31) [, bones (20)]
@@ -204,12 +204,17 @@ def _polish_lm(params: HandParams, target, mask, fixed_bones: bool, iterations: 
     def residuals(x: torch.Tensor, hand: torch.Tensor) -> torch.Tensor:
         trial = HandParams(rot=x[:, :3], trans=x[:, 3:6], angles=x[:, 6:37],
                            bones=bones[hand] if fixed_bones else x[:, 37:])
-        return ((forward_kinematics(trial).joints - goal[hand]) * weight[hand]).reshape(len(x), -1)
+        return ((forward_kinematics(trial).joints - goal[hand]) * weight[hand]).flatten(1)
 
-    low, high = limits(dtype=torch.float64)
-    inf = torch.full((6,), float("inf"), dtype=torch.float64)
-    low, high = torch.cat([-inf, low, torch.ones(20, dtype=torch.float64)])[:d], torch.cat([inf, high, inf.repeat(4)[:20]])[:d]
-    start = torch.cat([params.rot, params.trans, params.angles, params.bones], 1)[:, :d]
+    device = params.rot.device
+    low, high = limits(device, dtype=torch.float64)
+    inf = torch.full((6,), float("inf"), dtype=torch.float64, device=device)
+    start = torch.cat([params.rot, params.trans, params.angles, params.bones], 1)[:, :d].double()
+    # Bones at least 1 mm, or as short as stage 1 measured them (two coincident target joints), so
+    # that clipping never makes the start worse than stage 1's fit.
+    shortest = torch.minimum(torch.ones_like(params.bones, dtype=torch.float64), params.bones.double())
+    low = torch.cat([-inf.expand(len(start), 6), low.expand(len(start), -1), shortest], 1)[:, :d]
+    high = torch.cat([inf, high, inf.repeat(4)[:20]])[:d]
     with torch.no_grad():
         # Done at 0.01 mm RMS (float32 FK reaches ~0.002): exact targets cost one FK call.
         x = levenberg_marquardt(residuals, start, low, high, iterations, good_enough=1e-4).to(params.rot.dtype)

@@ -61,7 +61,7 @@ def _reprojection_residuals(joints, keypoints, K, weights: EnergyWeights, confid
     share = weights.reprojection * conf / total.clamp_min(1.0)[:, None, None]
     d = (project(joints, K) - keypoints[..., :2].nan_to_num(0.0)) / weights.sigma_px
     d = torch.where(vis[..., None], d * share.sqrt()[..., None], torch.zeros_like(d))
-    return d.reshape(joints.shape[0], -1)
+    return d.flatten(1)
 
 
 def frame_confidence(keypoints: torch.Tensor) -> torch.Tensor:
@@ -75,8 +75,7 @@ def data_residuals(joints, initial, keypoints, K, weights: EnergyWeights, confid
     (R = 126 distances to the initial estimate, + 84 reprojection errors when keypoints are given):
     the least-squares form that `refine.fit_data_terms` solves. With `confidence` (N,) (see
     `frame_confidence`), joints etc. may hold one hand per row (N, 1, 21, 3): its share of the frame's terms."""
-    n = joints.shape[0]
-    parts = [((weights.initial / 42) ** 0.5 / weights.sigma_mm) * (joints - initial).reshape(n, -1)]
+    parts = [((weights.initial / 42) ** 0.5 / weights.sigma_mm) * (joints - initial).flatten(1)]
     if keypoints is not None and K is not None and weights.reprojection > 0:
         parts.append(_reprojection_residuals(joints, keypoints, K, weights, confidence))
     return torch.cat(parts, 1)

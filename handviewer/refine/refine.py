@@ -119,6 +119,8 @@ def refine(
         weights = EnergyWeights(**{**weights.__dict__, "intersection": settings.weight})
     with torch.no_grad():
         initial = start.joints()
+    if len(initial) == 0:
+        return start.detach()
     if settings.safe_mode:
         return (yield from _refine_safe(net, start, initial, keypoints, K, settings, weights))
     # 1. The data terms alone, by Levenberg-Marquardt (a few batched FK calls): Adam needed all 40
@@ -135,7 +137,7 @@ def refine(
     # size of its gradient, so even the ~0 data gradient of a settled frame would jitter it, while an
     # exactly zero gradient leaves it in place.
     everyone = weights.temporal > 0  # the temporal term couples neighbours: every frame moves
-    touched = torch.full((len(initial),), everyone, dtype=torch.bool, device=initial.device)
+    touched = torch.zeros(len(initial), dtype=torch.bool, device=initial.device)
     tensors = [getattr(h, n).requires_grad_(True) for h in (pair.right, pair.left) for n in POSE_FIELDS]
     opt = torch.optim.Adam([{"params": [t], "lr": _LR[n]} for t, n in zip(tensors, POSE_FIELDS * 2)])
     last_check, steps = None, 0
@@ -160,7 +162,8 @@ def refine(
             if last_check is not None and float((last_check - data.detach()).abs().max()) < SETTLED_CHANGE and not touching.any():
                 break
             last_check = data.detach()
-        torch.where(touched, data + weights.intersection * inter, 0.0).sum().backward()
+        pushed = weights.intersection * torch.where(touched, inter, 0.0)
+        (data + pushed if everyone else torch.where(touched, data + pushed, 0.0)).sum().backward()
         opt.step()
         _clamp(pair)
         steps = step + 1
@@ -185,7 +188,7 @@ def fit_data_terms(pair: PairParams, initial: torch.Tensor, keypoints: torch.Ten
     n, flip = len(initial), FLIP.to(device=initial.device, dtype=torch.float64)
     hands = HandParams.cat([pair.right.detach(), pair.left.detach()])  # rights, then lefts (mirrored)
     bones = hands.bones.double()
-    per_hand = lambda t: t.double().transpose(0, 1).reshape(2 * n, 1, 21, -1)  # noqa: E731
+    per_hand = lambda t: t.double().transpose(0, 1).reshape(2 * n, 1, 21, t.shape[-1])  # noqa: E731
     goal = per_hand(initial)
     kp = per_hand(keypoints) if keypoints is not None else None
     cam = K.double().repeat(2, 1, 1) if K is not None else None

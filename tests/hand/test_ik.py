@@ -102,3 +102,12 @@ def test_fitting_works_under_no_grad():
 def test_bad_input_shapes_are_refused():
     with pytest.raises(ValueError, match=r"\(N, 21, 3\)"):
         fit_ik(np.zeros((4, 20, 3)))
+
+
+def test_the_polish_never_fits_worse_than_the_analytic_stage_even_with_a_zero_length_bone():
+    model = HandModel()
+    targets = model.joints(model.random_params(4, seed=3)).clone()
+    targets[:, 4] = targets[:, 3]  # thumb tip on its IP joint: a bone of length 0, below the 1 mm floor
+    _, analytic = fit_ik(targets, iterations=0)
+    _, polished = fit_ik(targets)
+    assert (polished.mean(-1) <= analytic.mean(-1) + 1e-5).all()

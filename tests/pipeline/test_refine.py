@@ -5,6 +5,7 @@ from handviewer.hand import HandModel
 from handviewer.intersect import count_intersections
 from handviewer.pipeline import Pipeline
 from handviewer.pipeline_api import RefineSettings
+from handviewer.refine import PairParams
 
 from hv_pairs import intersecting_pairs
 
@@ -257,3 +258,14 @@ def test_the_temporal_term_smooths_jittery_frames(occupancy):
     start = init.pair.joints().detach().numpy()
     assert np.allclose(still.joints().detach().numpy(), start, atol=1e-4)
     assert jitter(smooth.joints().detach().numpy()) < 0.8 * jitter(start)
+
+
+def test_refining_no_frames_returns_no_frames(occupancy):
+    from handviewer.refine import refine
+
+    empty = intersecting_pairs(1, seed=1)[0][:0]
+    pipe = Pipeline(occupancy=occupancy, uplift=object())
+    init = pipe.initial_from_joints(np.concatenate([empty, intersecting_pairs(1, seed=1)[0]]))
+    nothing = PairParams(init.pair.right[:0], init.pair.left[:0])
+    _, out = drain_messages(refine(occupancy, nothing, torch.zeros(0, 2, 21, 3), torch.zeros(0, 3, 3), RefineSettings()))
+    assert len(out.right) == 0 and len(out.left) == 0
