@@ -196,8 +196,7 @@ def fit_data_terms(pair: PairParams, initial: torch.Tensor, keypoints: torch.Ten
     mirror = torch.arange(2 * n, device=initial.device) >= n
 
     def residuals(x: torch.Tensor, hand: torch.Tensor) -> torch.Tensor:
-        rot, trans, angles = x.split([3, 3, x.shape[1] - 6], 1)
-        joints = forward_kinematics(HandParams(rot=rot, trans=trans, bones=bones[hand], angles=angles)).joints
+        joints = forward_kinematics(_hand(x, bones[hand])).joints
         joints = torch.where(mirror[hand, None, None], joints * flip, joints)[:, None]
         return data_residuals(joints, goal[hand], kp[hand] if kp is not None else None,
                               cam[hand] if cam is not None else None, weights, confidence[hand] if kp is not None else None)
@@ -207,9 +206,7 @@ def fit_data_terms(pair: PairParams, initial: torch.Tensor, keypoints: torch.Ten
     start = torch.cat([getattr(hands, name) for name in POSE_FIELDS], 1)
     with torch.no_grad():
         x = levenberg_marquardt(residuals, start, torch.cat([-free, low]), torch.cat([free, high]), iterations)
-    x = x.to(hands.angles.dtype)
-    rot, trans, angles = x.split([3, 3, x.shape[1] - 6], 1)
-    fitted = HandParams(rot=rot, trans=trans, bones=hands.bones, angles=angles)
+    fitted = _hand(x.to(hands.angles.dtype), hands.bones)
     return PairParams(fitted[:n], fitted[n:]).detach()
 
 
@@ -219,11 +216,14 @@ def _flatten(pair: PairParams) -> torch.Tensor:
 
 
 def _unflatten(x: torch.Tensor, bones_right: torch.Tensor, bones_left: torch.Tensor) -> PairParams:
-    hands = []
-    for half, bones in zip(x.split(x.shape[1] // 2, 1), (bones_right, bones_left)):
-        rot, trans, angles = half.split([3, 3, half.shape[1] - 6], 1)
-        hands.append(HandParams(rot=rot, trans=trans, bones=bones, angles=angles))
-    return PairParams(*hands)
+    right, left = x.split(x.shape[1] // 2, 1)
+    return PairParams(_hand(right, bones_right), _hand(left, bones_left))
+
+
+def _hand(x: torch.Tensor, bones: torch.Tensor) -> HandParams:
+    """(N, 37) POSE_FIELDS of N hands (rot, trans, angles) with their bones (N, 20) -> HandParams."""
+    rot, trans, angles = x.split([3, 3, x.shape[1] - 6], 1)
+    return HandParams(rot=rot, trans=trans, bones=bones, angles=angles)
 
 
 def _relax(net, pair: PairParams, fitted: torch.Tensor, frames: torch.Tensor, settings, weights) -> PairParams:
@@ -241,7 +241,7 @@ def _relax(net, pair: PairParams, fitted: torch.Tensor, frames: torch.Tensor, se
                             sub.left.bones.repeat_interleave(rep, 0))
     with torch.no_grad():
         apart = (_intersection(net, candidates, settings, weights) < QUIET_LOSS).reshape(-1, rep)
-    best = xs[torch.arange(len(idx)), apart.to(torch.uint8).argmax(1)]  # fractions are in falling order
+    best = xs[torch.arange(len(idx), device=xs.device), apart.to(torch.uint8).argmax(1)]  # fractions fall
     x = torch.where(apart.any(1)[:, None], best, x0)
     chosen, out = _unflatten(x, sub.right.bones, sub.left.bones), pair.detach()
     for src, dst in ((chosen.right, out.right), (chosen.left, out.left)):
