@@ -33,11 +33,17 @@ def project(joints: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     return joints[..., :2] / z * f + c
 
 
+def _visible_confidence(keypoints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """keypoints (..., 21, 3) -> (visible (..., 21) bool: finite with confidence > 0, their
+    confidence (..., 21), 0 where not visible)."""
+    vis = torch.isfinite(keypoints).all(-1) & (keypoints[..., 2] > 0)
+    return vis, torch.where(vis, keypoints[..., 2].nan_to_num(0.0), torch.zeros_like(keypoints[..., 2]))
+
+
 def reprojection_px(joints: torch.Tensor, keypoints: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """(N,) confidence-weighted mean pixel error of the visible keypoints (NaN where none)."""
-    vis = torch.isfinite(keypoints).all(-1) & (keypoints[..., 2] > 0)
+    vis, w = _visible_confidence(keypoints)
     err = (project(joints, K) - keypoints[..., :2].nan_to_num(0.0)).norm(dim=-1)
-    w = torch.where(vis, keypoints[..., 2].nan_to_num(0.0), torch.zeros_like(err))
     err = torch.where(vis, err, torch.zeros_like(err))
     total = w.sum((1, 2))
     return torch.where(total > 0, (err * w).sum((1, 2)) / total.clamp_min(1e-9), torch.full_like(total, float("nan")))
@@ -55,8 +61,7 @@ def _reprojection_residuals(joints, keypoints, K, weights: EnergyWeights, confid
     error in units of sigma_px, scaled by the square root of its share of the frame's confidence.
     joints, keypoints (N, H, 21, 3): H = 2 hands, or 1 when the frame's total confidence (N,) of
     both hands' visible keypoints is given (the data fit solves each hand on its own)."""
-    vis = torch.isfinite(keypoints).all(-1) & (keypoints[..., 2] > 0)
-    conf = torch.where(vis, keypoints[..., 2].nan_to_num(0.0), torch.zeros_like(keypoints[..., 2]))
+    vis, conf = _visible_confidence(keypoints)
     total = conf.sum((1, 2)) if confidence is None else confidence
     share = weights.reprojection * conf / total.clamp_min(1.0)[:, None, None]
     d = (project(joints, K) - keypoints[..., :2].nan_to_num(0.0)) / weights.sigma_px
@@ -66,8 +71,7 @@ def _reprojection_residuals(joints, keypoints, K, weights: EnergyWeights, confid
 
 def frame_confidence(keypoints: torch.Tensor) -> torch.Tensor:
     """(N,) total confidence of each frame's visible keypoints (N, 2, 21, 3)."""
-    vis = torch.isfinite(keypoints).all(-1) & (keypoints[..., 2] > 0)
-    return torch.where(vis, keypoints[..., 2].nan_to_num(0.0), torch.zeros_like(keypoints[..., 2])).sum((1, 2))
+    return _visible_confidence(keypoints)[1].sum((1, 2))
 
 
 def data_residuals(joints, initial, keypoints, K, weights: EnergyWeights, confidence=None) -> torch.Tensor:
