@@ -11,6 +11,8 @@
    counts and margins (resolved share, volume, MPJPE, time), from the 3D predictions + 2D keypoints.
 2. Speed on CPU: per-frame latency of uplift + IK + refinement at batch 1, and whole-video
    throughput with batching (metrics excluded; they are reported separately).
+3. --compare-devices: the same speed figures on the CPU and on CUDA in one process (the CPU as the
+   baseline, with --cpu-threads threads), plus CUDA's throughput at larger batches. Needs a GPU.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import best_of, machine  # noqa: E402
+
+from dataclasses import replace  # noqa: E402
 
 from handviewer.progress import drain  # noqa: E402
 from handviewer.pipeline import Pipeline  # noqa: E402
@@ -213,6 +217,63 @@ def speed(pipe: Pipeline, settings: RefineSettings) -> None:
     print(f"[speed] per-frame metrics (ground-truth count, penetration, occupancy count): {(time.perf_counter() - t) / 8 * 1000:.0f} ms")
 
 
+def compare_devices(settings: RefineSettings, cpu_threads: int | None,
+                    batches=(1, 4, 8, 16, 32, 64), gpu_batches=(256, 1024)) -> None:
+    """Speed of the frame pipeline (uplift + refinement, from 2D keypoints) on the CPU and on CUDA,
+    same inputs, same process: frames/s by batch size (where CUDA starts to pay), batch-1 latency
+    per frame, IK + refinement of one frame (3D input), per-frame metrics."""
+    from handviewer.uplift.synthetic import make_pool, view
+
+    if not torch.cuda.is_available():
+        raise SystemExit("--compare-devices needs a CUDA device")
+    n = max(*gpu_batches, 64)
+    pool = make_pool(n, seed=99)
+    kp, K, _ = view(pool, torch.arange(n), torch.Generator().manual_seed(0))
+    kp, K = kp.numpy(), K.numpy()
+    close = (pool.joints + torch.tensor([0.0, 0.0, 500.0])).numpy()
+    figures = {}
+    for name in ("cpu", "cuda"):
+        if name == "cpu" and cpu_threads:
+            torch.set_num_threads(cpu_threads)
+        pipe, run_settings = Pipeline(name), replace(settings, device=name)
+
+        def run(idx):
+            init = pipe.initial_from_keypoints(kp[idx], K[idx])
+            drain(pipe.refine(init, kp[idx], K[idx], run_settings))
+
+        run([0])
+        run(list(range(64)))  # warm-up: CUDA context, kernels, allocator
+        per_frame = [best_of(lambda i=i: run([i]), repeat=1) * 1000 for i in range(10)]
+        ik = [best_of(lambda i=i: drain(pipe.refine(pipe.initial_from_joints(close[[i]]), None, None, run_settings)),
+                      repeat=1) * 1000 for i in range(10)]
+        # Batches of b frames over the same 64 (or b) frames: frames/s.
+        sizes = batches + (gpu_batches if name == "cuda" else ())
+        fps = {}
+        for b in sizes:
+            frames = max(b, 64)
+            fps[b] = frames / best_of(lambda b=b, frames=frames: [run(list(range(s, s + b))) for s in range(0, frames, b)],
+                                      repeat=1)
+        init = pipe.initial_from_keypoints(kp[:8], K[:8])
+        start = time.perf_counter()
+        for i in range(8):
+            pipe.metrics(init.pair, init.present, i, kp[i], K[i], None)
+        metrics_ms = (time.perf_counter() - start) / 8 * 1000
+        figures[name] = {"latency": float(np.mean(per_frame)), "ik": float(np.mean(ik)), "fps": fps, "metrics": metrics_ms}
+        where = f"{torch.get_num_threads()} threads" if name == "cpu" else torch.cuda.get_device_name(0)
+        print(f"[devices] {name} ({where}): uplift + refinement at batch 1 {figures[name]['latency']:.0f} ms "
+              f"(per frame {', '.join(f'{t:.0f}' for t in per_frame)}); IK + refinement at batch 1 "
+              f"{figures[name]['ik']:.0f} ms; metrics {metrics_ms:.0f} ms per frame")
+    cpu, gpu = figures["cpu"], figures["cuda"]
+    print("[devices] frames/s by batch size (uplift + refinement, 64 frames or one batch):")
+    print("          batch " + "".join(f"{b:>8d}" for b in gpu["fps"]))
+    print("          cpu   " + "".join(f"{cpu['fps'][b]:8.1f}" if b in cpu["fps"] else f"{'':>8s}" for b in gpu["fps"]))
+    print("          cuda  " + "".join(f"{gpu['fps'][b]:8.1f}" for b in gpu["fps"]))
+    print("          ratio " + "".join(f"{gpu['fps'][b] / cpu['fps'][b]:8.2f}" if b in cpu["fps"] else f"{'':>8s}"
+                                       for b in gpu["fps"]))
+    print(f"[devices] cuda vs cpu: batch 1 latency {cpu['latency'] / gpu['latency']:.2f}x, IK + refinement "
+          f"{cpu['ik'] / gpu['ik']:.2f}x, metrics {cpu['metrics'] / gpu['metrics']:.2f}x (> 1: CUDA faster)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clip", type=Path, default=Path(__file__).resolve().parents[1] / "assets" / "sample")
@@ -225,10 +286,21 @@ def main() -> None:
                         help="folder with InterHand2.6M annotation files (skipped when absent)")
     parser.add_argument("--only-interhand", action="store_true")
     parser.add_argument("--only-speed", action="store_true")
+    parser.add_argument("--only-eval", action="store_true", help="only the ground-truth evaluation of --clip")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu", help="for the figures other "
+                        "than --compare-devices (default: %(default)s, the CPU goals' machine)")
+    parser.add_argument("--compare-devices", action="store_true", help="only the CPU-vs-CUDA speed table")
+    parser.add_argument("--cpu-threads", type=int, help="torch threads of --compare-devices' CPU baseline")
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    pipe = Pipeline()
-    settings = RefineSettings(steps=args.steps, weight=args.weight, safe_mode=args.safe)
+    settings = RefineSettings(steps=args.steps, weight=args.weight, safe_mode=args.safe, device=args.device)
+    if args.compare_devices:
+        compare_devices(settings, args.cpu_threads)
+        return
+    if args.only_eval:
+        evaluate(args.clip, settings)
+        return
+    pipe = Pipeline(args.device)
     if args.only_speed:
         speed(pipe, settings)
         return

@@ -84,6 +84,10 @@ class VideoComputer:
         out: dict[int, FrameResult] = {}
         groups = self._groups(sorted(indices))
         total = len(indices)
+        with self._lock:
+            warning = self.pipeline.use_device(settings.device)
+        if warning:
+            yield 0.0, warning
         for group in groups:
             with self._lock:
                 initial, kp, K = self._initial_batch(group)
@@ -114,8 +118,8 @@ class VideoComputer:
         axes = [np.linspace(lo[k], hi[k], resolution) for k in range(3)]
         grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3).astype(np.float32)
         net = self.pipeline.occupancy
-        pts, j = torch.as_tensor(grid[None]), torch.as_tensor(joints[None].astype(np.float32))
         with self._lock:
-            p = (net.probability(pts, j) if hand == 0 else net.probability_left(pts, j))[0].numpy()
+            pts, j = self.pipeline.to_device(grid[None]), self.pipeline.to_device(joints[None])
+            p = (net.probability(pts, j) if hand == 0 else net.probability_left(pts, j))[0].cpu().numpy()
         keep = p > 0.05
         return grid[keep], p[keep].astype(np.float32)

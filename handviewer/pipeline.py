@@ -2,16 +2,20 @@
 of imported 3D predictions) -> intersection-loss refinement -> metrics and meshes.
 
 Pure compute (torch + numpy), no Qt. Results are the frozen numpy dataclasses of `results`.
+The networks, IK and refinement run on the pipeline's device (CUDA where chosen); what its stages
+return (`Initial`, refined `PairParams`) lives on the CPU, so callers never see device tensors.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Generator
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from handviewer.devices import AUTO_CUDA_MIN_BATCH, device_or_cpu, pick_device
 from handviewer.hand import HandModel, fit_ik
 from handviewer.hand.params import HandParams, default_params
 from handviewer.intersect import count_intersections, occupancy_count, penetration_depths
@@ -21,6 +25,7 @@ from handviewer.results import FrameMetrics, FrameResult, HandsEstimate
 from handviewer.uplift.inputs import MIN_VISIBLE, visibility
 
 FLIP = np.array([-1.0, 1.0, 1.0])
+_CPU = torch.device("cpu")
 
 
 @dataclass
@@ -31,39 +36,79 @@ class Initial:
     present: torch.Tensor
     joints: torch.Tensor
 
+    def cpu(self) -> "Initial":
+        return Initial(_pair_to(self.pair, "cpu"), self.present.cpu(), self.joints.cpu())
+
 
 class Pipeline:
-    """Holds the models (loaded on first use) and runs the stages on batches of frames."""
+    """Holds the models (loaded on first use, once per device) and runs the stages on batches of frames.
+
+    device: "cpu", "cuda" (an error where torch sees no CUDA) or "auto": CUDA where present for
+    batches of at least AUTO_CUDA_MIN_BATCH frames, the CPU for smaller ones (see `device_for`).
+    `use_device` changes it later. Meshes for display and the metrics' exact geometry are made on
+    the CPU (one frame at a time); what the stages return lives on the CPU."""
 
     def __init__(self, device: str = "cpu", occupancy=None, uplift=None, grid_resolution: int = 50) -> None:
-        self.device = torch.device(device if device != "cuda" or torch.cuda.is_available() else "cpu")
-        self._occupancy, self._uplift = occupancy, uplift
+        self.device, self.auto = pick_device(device), device == "auto"
+        # Given models (tests) serve every device: a copy is moved where one is needed.
+        self._given = {"occupancy": occupancy, "uplift": uplift}
+        self._models: dict[tuple[str, torch.device], object] = {}
         self.plain = HandModel("plain")
         self.refined = HandModel("refined")
         self.grid_resolution = grid_resolution
 
+    def use_device(self, name: str) -> str | None:
+        """Run on `name` ("auto", "cpu" or "cuda") from now on. Returns a warning for the user where
+        CUDA was asked for but is absent (the CPU is used instead)."""
+        self.device, warning = device_or_cpu(name)
+        self.auto = name == "auto"
+        return warning
+
+    def device_for(self, frames: int) -> torch.device:
+        """Where a batch of `frames` runs. Under "auto", small batches run on the CPU: at one frame a
+        refinement is a few thousand tiny operations, and each costs more to launch on a GPU than
+        to run on the CPU (benchmarks/README.md, "CUDA")."""
+        return _CPU if self.auto and frames < AUTO_CUDA_MIN_BATCH else self.device
+
+    def to_device(self, array, device: torch.device | None = None) -> torch.Tensor:
+        """A float32 array or tensor as a tensor on `device` (default: the pipeline's device)."""
+        device = self.device if device is None else device
+        if torch.is_tensor(array):
+            return array.to(device=device, dtype=torch.float32)
+        return torch.as_tensor(np.array(array, dtype=np.float32), device=device)  # a copy: inputs may be read-only views
+
     # --- models -------------------------------------------------------------------------------
+    def network(self, kind: str, device: torch.device | None = None):
+        """The occupancy ("occupancy") or uplift ("uplift") network on `device` (default: the pipeline's)."""
+        device = self.device if device is None else device
+        key = (kind, device)
+        if key not in self._models:
+            given = self._given[kind]
+            if given is None:
+                from handviewer.occupancy import load_default as load_occupancy
+                from handviewer.uplift import load_default as load_uplift
+
+                given = (load_occupancy if kind == "occupancy" else load_uplift)(device)
+            elif isinstance(given, torch.nn.Module) and next(given.parameters()).device != device:
+                given = copy.deepcopy(given).to(device)
+            self._models[key] = given
+        return self._models[key]
+
     @property
     def occupancy(self):
-        if self._occupancy is None:
-            from handviewer.occupancy import load_default
-
-            self._occupancy = load_default(self.device)
-        return self._occupancy
+        return self.network("occupancy")
 
     @property
     def uplift(self):
-        if self._uplift is None:
-            from handviewer.uplift import load_default
-
-            self._uplift = load_default(self.device)
-        return self._uplift
+        return self.network("uplift")
 
     def warm_up(self) -> Generator[tuple[float, str], None, None]:
-        yield 0.1, "loading the occupancy network"
-        _ = self.occupancy
-        yield 0.6, "loading the uplift network"
-        _ = self.uplift
+        devices = [self.device] + ([_CPU] if self.auto and self.device != _CPU else [])
+        for i, device in enumerate(devices):
+            yield (0.1 + i) / len(devices), f"loading the occupancy network ({device.type})"
+            self.network("occupancy", device)
+            yield (0.6 + i) / len(devices), f"loading the uplift network ({device.type})"
+            self.network("uplift", device)
         yield 1.0, "models ready"
 
     # --- stages -------------------------------------------------------------------------------
@@ -72,10 +117,11 @@ class Pipeline:
         """keypoints (N, 2, 21, 3) px + confidence, K (N, 3, 3) or (3, 3) -> uplifted hands."""
         from handviewer.uplift.predict import predict
 
-        kp = torch.as_tensor(np.asarray(keypoints, dtype=np.float32))
-        Kt = torch.as_tensor(np.broadcast_to(np.asarray(K, dtype=np.float32), (len(kp), 3, 3)).copy())
-        result = predict(self.uplift, kp, Kt)
-        return Initial(PairParams(result.params_right, result.params_left), result.present, result.joints)
+        device = self.device_for(len(keypoints))
+        kp = self.to_device(keypoints, device)
+        Kt = self.to_device(np.broadcast_to(np.asarray(K, dtype=np.float32), (len(kp), 3, 3)), device)
+        result = predict(self.network("uplift", device), kp, Kt)
+        return Initial(PairParams(result.params_right, result.params_left), result.present, result.joints).cpu()
 
     def initial_from_joints(self, joints: np.ndarray, keypoints: np.ndarray | None = None,
                             K: np.ndarray | None = None) -> Initial:
@@ -85,9 +131,10 @@ class Pipeline:
         missing from the predictions but seen in the keypoints is uplifted (`_fill_from_keypoints`)."""
         j = np.asarray(joints, dtype=np.float32)
         present = torch.as_tensor(np.isfinite(j).all(-1).sum(-1) >= MIN_VISIBLE)  # fewer joints: missing
-        right, _ = fit_ik(_fill_missing(j[:, 0]))
-        left, _ = fit_ik(_fill_missing(j[:, 1] * FLIP.astype(np.float32)))
-        pair = PairParams(right, left)
+        device = self.device_for(len(j))
+        right, _ = fit_ik(_fill_missing(j[:, 0]), device=device)
+        left, _ = fit_ik(_fill_missing(j[:, 1] * FLIP.astype(np.float32)), device=device)
+        pair = _pair_to(PairParams(right, left), "cpu")
         with torch.no_grad():
             fitted = pair.joints()
         fitted = torch.where(present[:, :, None, None], fitted, torch.full_like(fitted, float("nan")))
@@ -132,12 +179,14 @@ class Pipeline:
         idx = torch.nonzero(both)[:, 0]
         if len(idx) == 0 or settings.steps == 0:
             return out
-        sub = PairParams(initial.pair.right[idx], initial.pair.left[idx])
-        kp = torch.as_tensor(np.asarray(keypoints, dtype=np.float32))[idx] if keypoints is not None else None
+        device = self.device_for(len(idx))
+        sub = _pair_to(PairParams(initial.pair.right[idx], initial.pair.left[idx]), device)
+        kp = self.to_device(np.asarray(keypoints, dtype=np.float32)[idx.numpy()], device) if keypoints is not None else None
         Kt = None
         if K is not None:
-            Kt = torch.as_tensor(np.broadcast_to(np.asarray(K, dtype=np.float32), (len(both), 3, 3)).copy())[idx]
-        refined = yield from refine(self.occupancy, sub, kp, Kt, settings, weights)
+            Kt = self.to_device(np.broadcast_to(np.asarray(K, dtype=np.float32), (len(both), 3, 3))[idx.numpy()], device)
+        refined = yield from refine(self.network("occupancy", device), sub, kp, Kt, settings, weights)
+        refined = _pair_to(refined, "cpu")
         for src, dst in ((refined.right, out.right), (refined.left, out.left)):
             for name, value in src.tensors().items():
                 dst.tensors()[name][idx] = value
@@ -176,15 +225,17 @@ class Pipeline:
             return FrameMetrics(reprojection_px=reproj, moved_mm=moved), *empty
         vr = self.plain.vertices(pair.right[i])[0].double().numpy()
         vl = self.plain.vertices(pair.left[i])[0].double().numpy() * FLIP
-        count, volume, points = count_intersections(vr, self.plain.faces, vl, self.plain.faces_left, self.grid_resolution)
-        ave, mx = penetration_depths(vr, self.plain.faces, vl, self.plain.faces_left)
-        jr, jl = joints[:, 0], joints[:, 1]
-        occ = int(occupancy_count(self.occupancy, jr, jl, torch.as_tensor(vr[None], dtype=torch.float32),
-                                  torch.as_tensor(vl[None], dtype=torch.float32))[0])
+        device = self.device_for(1)
+        count, volume, points = count_intersections(vr, self.plain.faces, vl, self.plain.faces_left, self.grid_resolution,
+                                                    device)
+        ave, mx = penetration_depths(vr, self.plain.faces, vl, self.plain.faces_left, device)
+        net = self.network("occupancy", device)
+        jr, jl = self.to_device(joints[:, 0], device), self.to_device(joints[:, 1], device)
+        occ = int(occupancy_count(net, jr, jl, self.to_device(vr[None], device), self.to_device(vl[None], device))[0])
         probs = np.zeros(0, np.float32)
         if len(points):
-            pts = torch.as_tensor(points[None], dtype=torch.float32)
-            probs = torch.minimum(self.occupancy.probability(pts, jr), self.occupancy.probability_left(pts, jl))[0].numpy()
+            pts = self.to_device(points[None], device)
+            probs = torch.minimum(net.probability(pts, jr), net.probability_left(pts, jl))[0].cpu().numpy()
         m = FrameMetrics(intersection_count=count, intersection_volume_cm3=volume, occupancy_count=occ,
                          ave_p_mm=ave, max_p_mm=mx, reprojection_px=reproj, moved_mm=moved)
         return m, points.astype(np.float32), probs.astype(np.float32)
@@ -209,6 +260,10 @@ class Pipeline:
                                    intersection_probs_after=q_after, camera_K=None if Ki is None else np.asarray(Ki, np.float64)))
             yield (i + 1) / len(indices), f"metrics {i + 1}/{len(indices)}"
         return out
+
+
+def _pair_to(pair: PairParams, device) -> PairParams:
+    return PairParams(pair.right.to(device), pair.left.to(device))
 
 
 def _fill_missing(joints: np.ndarray) -> np.ndarray:

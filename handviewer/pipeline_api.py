@@ -16,6 +16,8 @@ import numpy as np
 from handviewer.results import FrameResult, HandsEstimate
 
 LOSS_POINT_SETS = ("sparse", "dense", "mesh")
+# Where the batched work runs: "auto" is CUDA when torch sees a device, else the CPU.
+DEVICE_NAMES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,9 @@ class RefineSettings:
     both_hands: test left-in-right and right-in-left (alpha = 1 in Eq. 1) or only left-in-right.
     weight    : weight of the intersection loss against the data terms.
     steps     : optimisation steps per frame.
-    device    : "cpu" or "cuda" ("cuda" falls back to "cpu" with a warning when absent).
+    device    : "auto" (CUDA where present, for batches large enough to gain from it: see
+                `Pipeline.device_for`), "cpu" or "cuda" (in the app, "cuda" falls back to the CPU with a
+                warning where torch sees no CUDA device; `handviewer process` stops with an error).
     safe_mode : IHMR-style: keep a step only if both intersection and joint error drop.
     """
 
@@ -38,12 +42,14 @@ class RefineSettings:
     both_hands: bool = True
     weight: float = 1.0
     steps: int = 40
-    device: str = "cpu"
+    device: str = "auto"
     safe_mode: bool = False
 
     def __post_init__(self) -> None:
         if self.point_set not in LOSS_POINT_SETS:
             raise ValueError(f"point_set must be one of {LOSS_POINT_SETS}, got {self.point_set!r}")
+        if self.device not in DEVICE_NAMES:
+            raise ValueError(f"device must be one of {DEVICE_NAMES}, got {self.device!r}")
         if self.steps < 0:
             raise ValueError("steps must be >= 0")
         if self.weight < 0:

@@ -12,12 +12,13 @@ import shutil
 import sys
 import time
 from collections.abc import Generator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 
-from handviewer.pipeline_api import RefineSettings
+from handviewer.devices import AUTO_CUDA_MIN_BATCH
+from handviewer.pipeline_api import DEVICE_NAMES, RefineSettings
 from handviewer.progress import drain, scaled
 from handviewer.results import FrameMetrics
 
@@ -27,9 +28,14 @@ METRIC_NAMES = tuple(FrameMetrics.__dataclass_fields__)
 def process_video(video: Path, out: Path, keypoints: Path | None = None, predictions: Path | None = None,
                   camera: Path | None = None, settings: RefineSettings | None = None, batch: int = 32,
                   meshes: bool = False, metrics: bool = True) -> Generator[tuple[float, str], None, dict]:
-    """Process every frame; returns a summary dict. Yields (fraction, message)."""
+    """Process every frame; returns a summary dict. Yields (fraction, message).
+
+    settings.device: "auto" (CUDA where present, unless `batch` is too small for it to pay: see
+    `Pipeline.device_for`), "cpu" or "cuda" (an error where torch sees none). Every frame runs on the
+    one device, which the metadata records."""
     from handviewer.computer import VideoComputer
     from handviewer.io import open_frames
+    from handviewer.pipeline import Pipeline
 
     settings = settings or RefineSettings()
     out = Path(out)
@@ -37,9 +43,12 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
         raise ValueError(f"the batch size must be at least 1, got {batch}")
     if out.exists() and not out.is_dir():
         raise ValueError(f"the output must be a folder, but {out} is a file")
+    pipeline = Pipeline(settings.device)
+    pipeline.use_device(pipeline.device_for(batch).type)  # "auto" resolved once, so the last, short batch too
+    settings = replace(settings, device=pipeline.device.type)
     with open_frames(video) as frames:
-        computer = VideoComputer(frames, video, predictions=predictions, keypoints=keypoints, camera=camera)
-    pipeline = computer.pipeline
+        computer = VideoComputer(frames, video, predictions=predictions, keypoints=keypoints, camera=camera,
+                                 pipeline=pipeline)
     n = computer.frame_count
     if computer.inputs.keypoints is None and computer.inputs.predictions is None:
         raise ValueError(f"no 2D keypoints or 3D predictions found for {video}: pass --keypoints or --predictions")
@@ -196,7 +205,8 @@ def register(sub) -> None:
                                                     "frame); default: found beside the video")
     p.add_argument("--camera", type=Path, help="camera intrinsics JSON; default: beside the video, else from the image size")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
-    p.add_argument("--batch", type=int, default=32, help="frames refined together (default: %(default)s)")
+    p.add_argument("--batch", type=int, default=32, help="frames refined together (default: %(default)s); with a GPU, "
+                   f"{AUTO_CUDA_MIN_BATCH} or more lets --device auto use it (256 or more: see benchmarks/README.md)")
     p.add_argument("--steps", type=int, default=RefineSettings.steps, help="refinement steps per frame (default: %(default)s)")
     p.add_argument("--point-set", choices=["sparse", "dense", "mesh"], default=RefineSettings.point_set,
                    help="points tested against the other hand's occupancy (default: %(default)s)")
@@ -207,21 +217,18 @@ def register(sub) -> None:
     p.add_argument("--no-metrics", action="store_true",
                    help="skip the per-frame metrics (exact intersection volume, penetration, occupancy count): "
                         "most of the run time")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                   help="the frame pipeline runs on the CPU in this version; cuda is accepted and ignored with a "
-                        "warning (training uses CUDA when present; default: %(default)s)")
+    p.add_argument("--device", choices=list(DEVICE_NAMES), default="auto",
+                   help=f"where uplift, IK and refinement run: auto = CUDA where torch sees a device and --batch is at "
+                        f"least {AUTO_CUDA_MIN_BATCH} (smaller batches are faster on the CPU), else the CPU "
+                        "(default: %(default)s)")
     p.set_defaults(func=_run)
 
 
 def _run(args) -> int:
     from handviewer.progress import TextProgress
 
-    if args.device != "cpu":
-        print(f"handviewer: warning: --device {args.device} ignored: the frame pipeline runs on the CPU in this version",
-              file=sys.stderr)
-    # The settings (recorded in metadata.json) name the device the frames were computed on.
     settings = RefineSettings(point_set=args.point_set, both_hands=not args.single, weight=args.weight,
-                              steps=args.steps, device="cpu", safe_mode=args.safe)
+                              steps=args.steps, device=args.device, safe_mode=args.safe)
     gen = process_video(args.video, args.out, args.keypoints, args.predictions, args.camera, settings,
                         args.batch, args.meshes, not args.no_metrics)
     summary = drain(gen, TextProgress("process"))

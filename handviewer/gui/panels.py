@@ -11,7 +11,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QGroup
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from handviewer.gui.session_model import SessionModel
-from handviewer.pipeline_api import LOSS_POINT_SETS
+from handviewer.devices import AUTO_CUDA_MIN_BATCH, cuda_description
+from handviewer.pipeline_api import DEVICE_NAMES, LOSS_POINT_SETS
 
 # (FrameMetrics field, label, format)
 METRIC_ROWS = (
@@ -118,7 +119,13 @@ class SettingsPanel(QWidget):
         self.steps = QSpinBox()
         self.steps.setRange(0, 100000)
         self.device = QComboBox()
-        self.device.addItems(["cpu", "cuda"])
+        self.device.addItems(list(DEVICE_NAMES))
+        gpu = cuda_description()
+        self.device.setToolTip("Where refinement runs. auto: " + (
+            f"CUDA ({gpu}) for {AUTO_CUDA_MIN_BATCH} or more frames at once, the CPU (faster there) for fewer"
+            if gpu else "the CPU (torch sees no CUDA device)"))
+        if gpu is None:  # still shown (a saved setting may name it), but not offered
+            self.device.model().item(DEVICE_NAMES.index("cuda")).setEnabled(False)
         self.safe_mode = QCheckBox("Safe mode (keep a step only if both errors drop)")
         form.addRow("Point set", self.point_set)
         form.addRow(self.both_hands)

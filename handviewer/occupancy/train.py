@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from handviewer.cache import atomic_save_torch, load_torch_blob
+from handviewer.devices import pick_device
 from handviewer.occupancy import data as occ_data
 from handviewer.occupancy.network import OccupancyConfig, OccupancyNetwork
 from handviewer.progress import scaled
@@ -34,14 +35,6 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("CUDA was asked for but torch sees no CUDA device")
-    return torch.device(name)
 
 
 def train(cfg: TrainConfig, out: Path, checkpoint: Path | None = None) -> Generator[tuple[float, str], None, OccupancyNetwork]:

@@ -80,7 +80,7 @@ class PairParams:
         pose = self._pose_both()
         n, flip = pose.joints.shape[0] // 2, FLIP.to(pose.joints)
         joints = torch.stack([pose.joints[:n], pose.joints[n:] * flip], 1)
-        rig = _plain_rig(self.right.angles.dtype)
+        rig = _plain_rig(self.right.angles.dtype, self.right.angles.device)
         if touching_only:
             with torch.no_grad():
                 near = boxes_overlap(joints[:, 0], joints[:, 1])
@@ -201,8 +201,8 @@ def fit_data_terms(pair: PairParams, initial: torch.Tensor, keypoints: torch.Ten
         return data_residuals(joints, goal[hand], kp[hand] if kp is not None else None,
                               cam[hand] if cam is not None else None, weights, confidence[hand] if kp is not None else None)
 
-    low, high = limits(dtype=torch.float64)
-    free = torch.full((6,), float("inf"), dtype=torch.float64)
+    low, high = limits(initial.device, dtype=torch.float64)
+    free = torch.full((6,), float("inf"), dtype=torch.float64, device=initial.device)
     start = torch.cat([getattr(hands, name) for name in POSE_FIELDS], 1)
     with torch.no_grad():
         x = levenberg_marquardt(residuals, start, torch.cat([-free, low]), torch.cat([free, high]), iterations)
@@ -250,13 +250,14 @@ def _relax(net, pair: PairParams, fitted: torch.Tensor, frames: torch.Tensor, se
     return out
 
 
-def _plain_rig(dtype):
+def _plain_rig(dtype, device):
+    """The plain mesh's rig on `device` in `dtype`, built once per pair."""
     from handviewer.hand.mesh import MeshRig
     from handviewer.hand.model import topology
 
-    key = str(dtype)
+    key = (str(dtype), str(device))
     if key not in _RIGS:
-        _RIGS[key] = MeshRig(topology("plain"), dtype=dtype)
+        _RIGS[key] = MeshRig(topology("plain"), device=device, dtype=dtype)
     return _RIGS[key]
 
 

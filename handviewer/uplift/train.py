@@ -16,7 +16,8 @@ from pathlib import Path
 import torch
 
 from handviewer.cache import atomic_save_torch, cache_dir, load_torch_blob
-from handviewer.occupancy.train import hardware, pick_device
+from handviewer.devices import pick_device
+from handviewer.occupancy.train import hardware
 from handviewer.uplift.model import UpliftConfig, UpliftNet
 from handviewer.uplift.predict import relative_joints
 from handviewer.uplift.synthetic import PairPool, make_pool, view

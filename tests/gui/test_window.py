@@ -1,6 +1,7 @@
 """The real MainWindow driven with pytest-qt, with FakeComputer/FakeFrames (tests/gui/hv_double.py)."""
 
 import numpy as np
+import torch
 from hv_helpers import wait_idle, wait_result
 from hv_double import FakeComputer
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -253,14 +254,16 @@ def test_layers_settings_about_and_camera(qtbot, make_window):
         button.click()
     panel = window.settings_panel
     panel.point_set.setCurrentText("mesh")
-    panel.device.setCurrentText("cuda")
+    panel.device.setCurrentText("cpu")
+    cuda_item = panel.device.model().item(panel.device.findText("cuda"))
+    assert cuda_item.isEnabled() == torch.cuda.is_available()  # offered only where there is one
     panel.weight.setText("1e-05")
     panel.weight.editingFinished.emit()
     panel.steps.setValue(7)
     panel.both_hands.setChecked(False)
     panel.safe_mode.setChecked(True)
     s = window.session.settings
-    assert (s.point_set, s.device, s.weight, s.steps, s.both_hands, s.safe_mode) == ("mesh", "cuda", 1e-5, 7, False, True)
+    assert (s.point_set, s.device, s.weight, s.steps, s.both_hands, s.safe_mode) == ("mesh", "cpu", 1e-5, 7, False, True)
     window.actions_by_name["About handviewer"].trigger()
     assert handviewer.__version__ in window.dialogs.abouts[0]
 

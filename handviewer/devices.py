@@ -1,0 +1,41 @@
+"""Which torch device the compute runs on: "auto" (CUDA when torch sees one), "cpu" or "cuda"."""
+
+from __future__ import annotations
+
+import torch
+
+from handviewer.pipeline_api import DEVICE_NAMES
+
+# Under "auto", batches of fewer frames run on the CPU. At small batches a GPU loses to launch
+# overhead: on an H200 against 2 CPU threads, uplift + refinement ran 0.64x as fast at batch 1, even
+# at 16, 1.26x at 32, 2.0x at 64 (benchmarks/README.md, "CUDA"); IK of 3D predictions was slower on
+# the GPU still (0.63x at batch 1), so CUDA is chosen only where it clearly pays.
+AUTO_CUDA_MIN_BATCH = 64
+
+
+def pick_device(name: str) -> torch.device:
+    """The device a user asked for by name; a clear error for CUDA where torch sees none."""
+    if name not in DEVICE_NAMES:
+        raise ValueError(f"device must be one of {DEVICE_NAMES}, got {name!r}")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("CUDA was asked for but torch sees no CUDA device "
+                         f"(torch {torch.__version__}, built for CUDA {torch.version.cuda or 'no'})")
+    return torch.device(name)
+
+
+def device_or_cpu(name: str) -> tuple[torch.device, str | None]:
+    """Like `pick_device`, but where CUDA is absent the CPU, with a warning for the user instead of an
+    error: a setting saved on a machine with a GPU must still open on one without."""
+    try:
+        return pick_device(name), None
+    except ValueError as exc:
+        if name != "cuda":
+            raise
+        return torch.device("cpu"), f"{exc}: running on the CPU"
+
+
+def cuda_description() -> str | None:
+    """The CUDA device's name where torch sees one, else None."""
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
