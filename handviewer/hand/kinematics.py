@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from handviewer.device_constants import on_device
 from handviewer.hand import template as T
 from handviewer.hand.params import HandParams
 from handviewer.hand.rotations import axis_angle_to_matrix
@@ -31,10 +32,6 @@ class Pose:
     joint_frames: torch.Tensor
     joint_flex: torch.Tensor
     scale: torch.Tensor
-
-
-def _const(x, like: torch.Tensor) -> torch.Tensor:
-    return torch.as_tensor(x, dtype=like.dtype, device=like.device)
 
 
 def _rotation_table():
@@ -72,15 +69,20 @@ def _rotations(a: torch.Tensor) -> torch.Tensor:
 
     One batched build instead of a dozen small ones: at the batch sizes of interactive refinement the
     cost of FK is the number of torch operations, not the arithmetic."""
-    flex_i, abd_i, splay, scale, pre = _TABLE
+    flex_i, abd_i, splay, scale, pre = _table_like(a)
     ext = torch.cat([a, a.new_zeros(a.shape[0], 1)], 1)
-    scale = _const(scale, a)
-    f = ext[:, flex_i.to(a.device)] * scale
-    b = (ext[:, abd_i.to(a.device)] + _const(splay, a)) * scale
+    f = ext[:, flex_i] * scale
+    b = (ext[:, abd_i] + splay) * scale
     cf, sf, cb, sb = torch.cos(f), torch.sin(f), torch.cos(b), torch.sin(b)
     # flex_abd = rot_z(-abd) @ rot_x(flex), written out.
     m = torch.stack([cb, sb * cf, -sb * sf, -sb, cb * cf, -cb * sf, torch.zeros_like(f), sf, cf], -1)
-    return _const(pre, a) @ m.reshape(*f.shape, 3, 3)
+    return pre @ m.reshape(*f.shape, 3, 3)
+
+
+def _table_like(a: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """`_TABLE` on `a`'s device (the indices) and in its dtype (the rest)."""
+    return tuple(on_device(f"fk_rotation_table_{k}", lambda k=k: _TABLE[k], a.device, None if k < 2 else a.dtype)
+                 for k in range(len(_TABLE)))
 
 
 def forward_kinematics(params: HandParams) -> Pose:
@@ -93,7 +95,7 @@ def forward_kinematics(params: HandParams) -> Pose:
     palm = rot0[:, None] @ rots[:, 0:5]  # (N, 5, 3, 3)
     local = rots[:, 5:20].reshape(n, 5, 3, 3, 3)  # local rotation at each chain joint of each finger
     half = rots[:, 20:35].reshape(n, 5, 3, 3, 3)  # half-way rotations, for the frames at the joints
-    flex = a[:, _TABLE[0][5:20].to(a.device)].reshape(n, 5, 3)  # (N, 5, 3) flexion at the chain joints
+    flex = a[:, _table_like(a)[0][5:20]].reshape(n, 5, 3)  # (N, 5, 3) flexion at the chain joints
 
     lengths = params.bones.reshape(n, 5, 4)  # (N, finger, [palm bone, bone1, bone2, bone3]) mm
     base = params.trans[:, None] + palm[..., :, 1] * lengths[..., 0:1]  # (N, 5, 3)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
+from handviewer.device_constants import on_device
 from handviewer.hand import template as T
 from handviewer.hand.rotations import matrix_to_axis_angle
 
@@ -66,8 +67,8 @@ class HandParams:
 
 def limits(device=None, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
     """Joint limits: (low (31,), high (31,)) rad."""
-    lim = torch.as_tensor(T.ANGLE_LIMITS, device=device, dtype=dtype)
-    return lim[:, 0], lim[:, 1]
+    lim = on_device("angle_limits", lambda: T.ANGLE_LIMITS, device if device is not None else "cpu", dtype)
+    return lim[:, 0], lim[:, 1]  # shared: not to be modified in place
 
 
 def clamp_angles(angles: torch.Tensor) -> torch.Tensor:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from handviewer.device_constants import flip_x
 from handviewer.intersect.points import hand_points
 
 KERNELS = ("squared", "truncated")
@@ -69,7 +70,7 @@ def intersection_loss(
     else:
         # Left points inside the right hand, and right points inside the left hand as the mirrored
         # right hand: one network call on a doubled batch (half the small ops of two calls).
-        flip = torch.tensor([-1.0, 1.0, 1.0], dtype=jr.dtype, device=jr.device)
+        flip = flip_x(jr)
         points = torch.cat([left_points, hand_points(point_set, jr, vr) * flip])
         p = _kernel(net.probability(points, torch.cat([jr, jl * flip]), **extra), kernel).sum(-1)
         total = p[: len(idx)] + p[len(idx):]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from handviewer.device_constants import on_device
 from handviewer.hand.skeleton import BONES
 
 POINT_SETS = ("sparse", "dense", "mesh")
@@ -17,7 +18,8 @@ def hand_points(point_set: str, joints: torch.Tensor, vertices: torch.Tensor | N
         return joints
     if point_set == "dense":
         t = torch.arange(1, POINTS_PER_BONE + 1, dtype=joints.dtype, device=joints.device) / (POINTS_PER_BONE + 1)
-        a, b = joints[:, BONES[:, 0]], joints[:, BONES[:, 1]]  # (N, 20, 3)
+        ends = on_device("bones", lambda: BONES, joints.device)  # (20, 2) joint indices
+        a, b = joints[:, ends[:, 0]], joints[:, ends[:, 1]]  # (N, 20, 3)
         inner = a[:, :, None] + t[None, None, :, None] * (b - a)[:, :, None]  # (N, 20, 5, 3)
         return torch.cat([joints, inner.reshape(joints.shape[0], -1, 3)], dim=1)
     if point_set == "mesh":

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from handviewer.hand import template as T
+from handviewer.device_constants import on_device
 from handviewer.hand.skeleton import BONES
 
 # Per bone: offset (3), distance (1), distance / nominal radius (1), position along it (1); plus the
@@ -33,8 +34,9 @@ def _to_bones(points: torch.Tensor, joints: torch.Tensor, hand: torch.Tensor | N
 
     Component by component: torch reduces a trailing axis of 3 slowly, and these are the largest
     tensors of the occupancy loss (every tested point times 20 bones)."""
-    start = joints[:, BONES[:, 0]]  # (N, 20, 3)
-    axis = joints[:, BONES[:, 1]] - start  # (N, 20, 3)
+    ends = on_device("bones", lambda: BONES, joints.device)  # (20, 2) joint indices
+    start = joints[:, ends[:, 0]]  # (N, 20, 3)
+    axis = joints[:, ends[:, 1]] - start  # (N, 20, 3)
     inv_len2 = 1.0 / (axis * axis).sum(-1).clamp_min(1e-9)  # (N, 20)
     start, axis = start.transpose(1, 2), axis.transpose(1, 2)  # (N, 3, 20)
     if hand is None:
@@ -67,6 +69,6 @@ def bone_features(points: torch.Tensor, joints: torch.Tensor, hand: torch.Tensor
     """
     (x, y, z), t = _to_bones(points, joints, hand)
     dist = torch.sqrt(x * x + y * y + z * z + 1e-12)  # (N, P, 20)
-    ratio = dist / torch.as_tensor(_RADII, dtype=points.dtype, device=points.device)
+    ratio = dist / on_device("nominal_radii", lambda: _RADII, points.device, points.dtype)
     offset = torch.stack([x, y, z], -1).flatten(-2)  # (N, P, 60): bone by bone, x y z as trained
     return torch.cat([points, offset, dist, ratio, t, ratio.min(-1, keepdim=True).values], dim=-1)

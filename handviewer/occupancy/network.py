@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from handviewer.device_constants import flip_x
 from handviewer.occupancy.canonical import MEAN_PALM_LENGTH, to_canonical
 from handviewer.occupancy.features import NUM_POINT_FEATURES, bone_features, nearest_bone_distance
 
@@ -182,7 +183,7 @@ class OccupancyNetwork(nn.Module):
     def probability_left(self, points: torch.Tensor, joints: torch.Tensor, chunk: int = 65536, logit_bias: float = 0.0,
                          near_only: bool = False) -> torch.Tensor:
         """Occupancy of left hands (joints in the camera frame): the mirrored right-hand network."""
-        flip = torch.tensor([-1.0, 1.0, 1.0], dtype=points.dtype, device=points.device)
+        flip = flip_x(points)
         return self.probability(points * flip, joints * flip, chunk, logit_bias, near_only)
 
     def num_parameters(self) -> int:

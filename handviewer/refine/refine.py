@@ -19,6 +19,7 @@ from handviewer.hand.kinematics import Pose, forward_kinematics
 from handviewer.hand.lm import levenberg_marquardt
 from handviewer.hand.params import HandParams, clamp_angles, limits
 from handviewer.pipeline_api import RefineSettings
+from handviewer.device_constants import flip_x
 from handviewer.refine.energy import (  # noqa: F401
     FLIP, EnergyWeights, data_residuals, data_terms, frame_confidence, intersection_term, reprojection_term,
 )
@@ -63,7 +64,7 @@ class PairParams:
         """(N, 2, 21, 3) mm, camera frame."""
         j = self._pose_both().joints
         n = j.shape[0] // 2
-        return torch.stack([j[:n], j[n:] * FLIP.to(j)], 1)
+        return torch.stack([j[:n], j[n:] * flip_x(j)], 1)
 
     def joints_and_vertices(self, touching_only: bool = False, frames: torch.Tensor | None = None
                             ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -78,7 +79,7 @@ class PairParams:
         from handviewer.intersect import boxes_overlap
 
         pose = self._pose_both()
-        n, flip = pose.joints.shape[0] // 2, FLIP.to(pose.joints)
+        n, flip = pose.joints.shape[0] // 2, flip_x(pose.joints)
         joints = torch.stack([pose.joints[:n], pose.joints[n:] * flip], 1)
         rig = _plain_rig(self.right.angles.dtype, self.right.angles.device)
         if touching_only:
@@ -185,7 +186,7 @@ def fit_data_terms(pair: PairParams, initial: torch.Tensor, keypoints: torch.Ten
     Without the temporal term a frame's data terms are a sum over its two hands, so each hand is
     its own 37-parameter problem: Levenberg-Marquardt on 2N rows, one FK call of 2N * 38 hands
     per iteration (half the FK and an eighth of the linear algebra of solving both hands at once)."""
-    n, flip = len(initial), FLIP.to(device=initial.device, dtype=torch.float64)
+    n, flip = len(initial), flip_x(initial, torch.float64)
     hands = HandParams.cat([pair.right.detach(), pair.left.detach()])  # rights, then lefts (mirrored)
     bones = hands.bones.double()
     per_hand = lambda t: t.double().transpose(0, 1).reshape(2 * n, 1, 21, t.shape[-1])  # noqa: E731

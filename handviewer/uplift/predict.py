@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 import torch
 
+from handviewer.device_constants import flip_x
 from handviewer.hand.kinematics import forward_kinematics
 from handviewer.hand.params import HandParams
 from handviewer.uplift.inputs import place_by_reprojection, visibility
-
-FLIP = torch.tensor([-1.0, 1.0, 1.0])
 
 
 @dataclass
@@ -29,7 +28,7 @@ def relative_joints(right: HandParams, left: HandParams, offset: torch.Tensor) -
     """(N, 2, 21, 3) mm: both hands with the right wrist at the origin, the left wrist at the
     predicted offset (in right palm lengths)."""
     jr = forward_kinematics(right).joints
-    jl = forward_kinematics(left).joints * FLIP.to(jr)
+    jl = forward_kinematics(left).joints * flip_x(jr)
     palm = (jr[:, 9] - jr[:, 0]).norm(dim=-1, keepdim=True)
     return torch.stack([jr, jl + (offset * palm)[:, None]], 1)
 
@@ -51,5 +50,5 @@ def predict(net, keypoints: torch.Tensor, K: torch.Tensor) -> UpliftResult:
     joints = rel + origin[:, None, None]
     joints = torch.where(present[:, :, None, None], joints, torch.full_like(joints, float("nan")))
     params_right = HandParams(rot=right.rot, trans=joints[:, 0, 0].nan_to_num(0.0), bones=right.bones, angles=right.angles)
-    params_left = HandParams(rot=left.rot, trans=(joints[:, 1, 0] * FLIP.to(joints)).nan_to_num(0.0), bones=left.bones, angles=left.angles)
+    params_left = HandParams(rot=left.rot, trans=(joints[:, 1, 0] * flip_x(joints)).nan_to_num(0.0), bones=left.bones, angles=left.angles)
     return UpliftResult(params_right, params_left, joints, present)
