@@ -6,6 +6,7 @@ refined), and a user's keypoint correction invalidates that frame's cache.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Generator
 
@@ -18,7 +19,7 @@ from handviewer.pipeline_api import RefineSettings
 from handviewer.progress import drain, scaled
 from handviewer.results import FrameResult, HandsEstimate
 
-BATCH = 16
+BATCH = 16  # frames the app refines at once (`handviewer process` takes its --batch)
 
 
 class VideoComputer:
@@ -33,6 +34,7 @@ class VideoComputer:
         self._predicted_frames = self.inputs.predicted_frames(n)  # (T,) bool, see VideoInputs
         self.pipeline = pipeline or Pipeline()
         self._initial: dict[int, FrameResult] = {}
+        self._said: set[str] = set()  # warnings already given
         self._lock = threading.RLock()  # torch models are shared by the workers; one computation at a time
 
     # --- keypoints ----------------------------------------------------------------------------
@@ -86,7 +88,9 @@ class VideoComputer:
         total = len(indices)
         with self._lock:
             warning = self.pipeline.use_device(settings.device)
-        if warning:
+        if warning and warning not in self._said:  # once: the settings panel also says so
+            self._said.add(warning)
+            print(f"handviewer: warning: {warning}", file=sys.stderr)
             yield 0.0, warning
         for group in groups:
             with self._lock:
@@ -99,11 +103,13 @@ class VideoComputer:
                 out[r.index] = r
         return out
 
-    def _groups(self, indices: list[int]) -> list[list[int]]:
-        """Batches of frames that share one source of initial estimate (predictions or keypoints)."""
+    def _groups(self, indices: list[int], size: int | None = None) -> list[list[int]]:
+        """Batches of at most `size` (default BATCH) frames that share one source of initial estimate
+        (predictions or keypoints)."""
+        size = size or BATCH
         groups: list[list[int]] = []
         for i in indices:
-            if groups and len(groups[-1]) < BATCH and self._use_predictions(groups[-1][0]) == self._use_predictions(i):
+            if groups and len(groups[-1]) < size and self._use_predictions(groups[-1][0]) == self._use_predictions(i):
                 groups[-1].append(i)
             else:
                 groups.append([i])
@@ -117,9 +123,10 @@ class VideoComputer:
         lo, hi = joints.min(0) - 25.0, joints.max(0) + 25.0
         axes = [np.linspace(lo[k], hi[k], resolution) for k in range(3)]
         grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3).astype(np.float32)
-        net = self.pipeline.occupancy
-        with self._lock:
-            pts, j = self.pipeline.to_device(grid[None]), self.pipeline.to_device(joints[None])
+        with self._lock:  # use_device may run between two calls: take the device and the network together
+            device = self.pipeline.device_for(1)
+            net = self.pipeline.network("occupancy", device)
+            pts, j = self.pipeline.to_device(grid[None], device), self.pipeline.to_device(joints[None], device)
             p = (net.probability(pts, j) if hand == 0 else net.probability_left(pts, j))[0].cpu().numpy()
         keep = p > 0.05
         return grid[keep], p[keep].astype(np.float32)

@@ -36,6 +36,11 @@ def device_or_cpu(name: str) -> tuple[torch.device, str | None]:
         return torch.device("cpu"), f"{exc}: running on the CPU"
 
 
-def cuda_description() -> str | None:
-    """The CUDA device's name where torch sees one, else None."""
-    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+def cuda_available() -> bool:
+    """Whether torch sees a CUDA device (without starting CUDA, which takes a second or more)."""
+    return torch.cuda.is_available()
+
+
+def missing_cuda_warning(name: str) -> str | None:
+    """What to tell a user whose setting `name` asks for CUDA where there is none, else None."""
+    return device_or_cpu(name)[1] if name == "cuda" else None

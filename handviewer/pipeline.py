@@ -45,8 +45,8 @@ class Pipeline:
 
     device: "cpu", "cuda" (an error where torch sees no CUDA) or "auto": CUDA where present for
     batches of at least AUTO_CUDA_MIN_BATCH frames, the CPU for smaller ones (see `device_for`).
-    `use_device` changes it later. Meshes for display and the metrics' exact geometry are made on
-    the CPU (one frame at a time); what the stages return lives on the CPU."""
+    `use_device` changes it later. Meshes for display are posed on the CPU (one frame at a time);
+    the metrics run where `device_for(1)` says; what the stages return lives on the CPU."""
 
     def __init__(self, device: str = "cpu", occupancy=None, uplift=None, grid_resolution: int = 50) -> None:
         self.device, self.auto = pick_device(device), device == "auto"
@@ -89,7 +89,7 @@ class Pipeline:
                 from handviewer.uplift import load_default as load_uplift
 
                 given = (load_occupancy if kind == "occupancy" else load_uplift)(device)
-            elif isinstance(given, torch.nn.Module) and next(given.parameters()).device != device:
+            elif isinstance(given, torch.nn.Module) and _device_of(given).type != device.type:
                 given = copy.deepcopy(given).to(device)
             self._models[key] = given
         return self._models[key]
@@ -260,6 +260,10 @@ class Pipeline:
                                    intersection_probs_after=q_after, camera_K=None if Ki is None else np.asarray(Ki, np.float64)))
             yield (i + 1) / len(indices), f"metrics {i + 1}/{len(indices)}"
         return out
+
+
+def _device_of(module: torch.nn.Module) -> torch.device:
+    return next(module.parameters(), torch.empty(0)).device
 
 
 def _pair_to(pair: PairParams, device) -> PairParams:

@@ -77,7 +77,7 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
         if path in finished:
             continue  # done in an earlier run
         indices = list(range(start, min(start + batch, n)))
-        groups = computer._groups(indices)  # noqa: SLF001 - same batching rules as the app
+        groups = computer._groups(indices, batch)  # noqa: SLF001 - same batching rules as the app
         arrays: dict[str, list] = {"index": [], "before": [], "after": [], "present": [], "params_before": [], "params_after": []}
         rows_before, rows_after = [], []
         for group in groups:

@@ -7,7 +7,8 @@ import torch
 # Elements (batch x points x faces) processed at once by the chunked kernels. About 1 MiB per float32
 # temporary: small enough to stay in cache (fastest on CPU), large enough to amortise Python overhead.
 DEFAULT_CHUNK = 1 << 18
-# On a GPU the cost is kernel launches, not cache misses: 16x larger chunks (tens of MiB of scratch).
+# On a GPU the cost is kernel launches, not cache misses: 16x larger chunks (scratch up to 12 x 4M
+# elements, 200-400 MiB in float32-float64, for the largest meshes and point sets).
 GPU_CHUNK = 1 << 22
 
 

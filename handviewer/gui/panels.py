@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QGroup
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from handviewer.gui.session_model import SessionModel
-from handviewer.devices import AUTO_CUDA_MIN_BATCH, cuda_description
+from handviewer.devices import AUTO_CUDA_MIN_BATCH, cuda_available, missing_cuda_warning
 from handviewer.pipeline_api import DEVICE_NAMES, LOSS_POINT_SETS
 
 # (FrameMetrics field, label, format)
@@ -120,11 +120,11 @@ class SettingsPanel(QWidget):
         self.steps.setRange(0, 100000)
         self.device = QComboBox()
         self.device.addItems(list(DEVICE_NAMES))
-        gpu = cuda_description()
+        gpu = cuda_available()
         self.device.setToolTip("Where refinement runs. auto: " + (
-            f"CUDA ({gpu}) for {AUTO_CUDA_MIN_BATCH} or more frames at once, the CPU (faster there) for fewer"
-            if gpu else "the CPU (torch sees no CUDA device)"))
-        if gpu is None:  # still shown (a saved setting may name it), but not offered
+            f"the CPU in the app, which refines too few frames at once for CUDA to pay (it does from "
+            f"{AUTO_CUDA_MIN_BATCH}: `handviewer process --batch`)" if gpu else "the CPU (torch sees no CUDA device)"))
+        if not gpu:  # still shown (a saved setting may name it), but not offered
             self.device.model().item(DEVICE_NAMES.index("cuda")).setEnabled(False)
         self.safe_mode = QCheckBox("Safe mode (keep a step only if both errors drop)")
         form.addRow("Point set", self.point_set)
@@ -132,6 +132,10 @@ class SettingsPanel(QWidget):
         form.addRow("Weight", self.weight)
         form.addRow("Steps", self.steps)
         form.addRow("Device", self.device)
+        self.device_note = QLabel()  # a saved "cuda" on a machine without one: said, not hidden
+        self.device_note.setWordWrap(True)
+        self.device_note.setStyleSheet("color: #f2c94c")
+        form.addRow(self.device_note)
         form.addRow(self.safe_mode)
         self.refine_button = QPushButton("Refine this frame")
         self.refine_all_button = QPushButton("Refine all")
@@ -181,6 +185,9 @@ class SettingsPanel(QWidget):
         self.weight.setText(f"{s.weight:g}")
         self.steps.setValue(s.steps)
         self.device.setCurrentText(s.device)
+        note = missing_cuda_warning(s.device) or ""
+        self.device_note.setText(note)
+        self.device_note.setVisible(bool(note))
         self.safe_mode.setChecked(s.safe_mode)
         for w in widgets:
             w.blockSignals(False)

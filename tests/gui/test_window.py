@@ -254,9 +254,13 @@ def test_layers_settings_about_and_camera(qtbot, make_window):
         button.click()
     panel = window.settings_panel
     panel.point_set.setCurrentText("mesh")
-    panel.device.setCurrentText("cpu")
     cuda_item = panel.device.model().item(panel.device.findText("cuda"))
     assert cuda_item.isEnabled() == torch.cuda.is_available()  # offered only where there is one
+    panel.device.setCurrentText("cuda")  # e.g. a session saved on a machine with a GPU
+    assert panel.device_note.isVisibleTo(panel) != torch.cuda.is_available()
+    assert torch.cuda.is_available() or "running on the CPU" in panel.device_note.text()
+    panel.device.setCurrentText("cpu")
+    assert not panel.device_note.isVisibleTo(panel)
     panel.weight.setText("1e-05")
     panel.weight.editingFinished.emit()
     panel.steps.setValue(7)

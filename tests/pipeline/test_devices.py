@@ -10,10 +10,12 @@ import torch
 from handviewer.computer import VideoComputer
 from handviewer.devices import AUTO_CUDA_MIN_BATCH, device_or_cpu, pick_device
 from handviewer.io import open_frames
-from handviewer.pipeline import Pipeline
+from handviewer.hand.params import default_params
+from handviewer.pipeline import Initial, Pipeline
 from handviewer.pipeline_api import RefineSettings
 from handviewer.process import process_video
 from handviewer.progress import drain
+from handviewer.refine import PairParams
 
 from hv_pairs import intersecting_pairs
 
@@ -64,14 +66,86 @@ def test_auto_is_the_cpu_without_cuda_and_with_it_for_small_batches_only(no_cuda
     assert pipe.device_for(1000).type == "cpu"
 
 
+class Reached(Exception):
+    """Raised by a stand-in to stop a stage once it has seen its inputs."""
+
+
+class RecordingNet:
+    """Stands in for the uplift network: records the device of its inputs, then stops the stage."""
+
+    def __init__(self) -> None:
+        self.devices: list[torch.device] = []
+
+    def __call__(self, keypoints, K):
+        self.devices.append(keypoints.device)
+        raise Reached
+
+
+def test_each_stage_runs_where_device_for_says(monkeypatch):
+    # "meta" stands for a second device on a machine with only a CPU: tensors there have no data,
+    # so each stage is stopped as soon as its inputs arrive.
+    meta, asked, seen = torch.device("meta"), [], []
+    uplift = RecordingNet()
+    pipe = Pipeline("cpu", occupancy="the occupancy network", uplift=uplift)
+    monkeypatch.setattr(pipe, "device_for", lambda frames: asked.append(frames) or meta)
+    kp, K = np.ones((3, 2, 21, 3), np.float32), np.eye(3)
+    with pytest.raises(Reached):
+        pipe.initial_from_keypoints(kp, K)
+    assert uplift.devices == [meta] and asked == [3]
+
+    def fit_ik(joints, device=None, **_):
+        seen.append(device)
+        raise Reached
+
+    monkeypatch.setattr("handviewer.pipeline.fit_ik", fit_ik)
+    with pytest.raises(Reached):
+        pipe.initial_from_joints(np.zeros((5, 2, 21, 3), np.float32))
+    assert seen == [meta] and asked[-1] == 5
+
+    def refine(net, start, keypoints, K, settings, weights):
+        seen.append((net, start.right.angles.device, start.left.trans.device, keypoints.device, K.device))
+        raise Reached
+        yield  # a generator, as the real one
+
+    monkeypatch.setattr("handviewer.pipeline.refine", refine)
+    pair = PairParams(default_params(4), default_params(4))
+    present = torch.tensor([[True, True], [True, False], [True, True], [True, True]])
+    with pytest.raises(Reached):
+        drain(pipe.refine(Initial(pair, present, pair.joints()), np.ones((4, 2, 21, 3), np.float32), K, RefineSettings()))
+    assert seen[-1] == ("the occupancy network", meta, meta, meta, meta) and asked[-1] == 3  # frames with both hands
+
+
+def test_process_refines_in_batches_of_its_batch_size(small_clip, monkeypatch):
+    sizes, asked = [], []
+    real_refine, real_device_for = Pipeline.refine, Pipeline.device_for
+
+    def refine(self, initial, *args, **kwargs):
+        sizes.append(len(initial.present))
+        return (yield from real_refine(self, initial, *args, **kwargs))
+
+    monkeypatch.setattr(Pipeline, "refine", refine)
+    monkeypatch.setattr(Pipeline, "device_for", lambda self, frames: asked.append(frames) or real_device_for(self, frames))
+    monkeypatch.setattr("handviewer.computer.BATCH", 2)  # the app's batches: smaller than process's here
+    drain(process_video(small_clip["video"], small_clip["dir"] / "out", settings=RefineSettings(steps=1), batch=4,
+                        metrics=False))
+    assert sizes == [4, 2]  # not the app's BATCH: a GPU needs large batches to pay
+    assert asked[0] == 4  # "auto" is resolved from the batch size
+
+
 def test_the_app_refines_on_the_cpu_with_a_warning_where_cuda_is_missing(small_clip, no_cuda):
     with open_frames(small_clip["video"]) as frames:
         computer = VideoComputer(frames, small_clip["video"])
     said = []
     results = drain(computer.refine_many([0, 1], RefineSettings(steps=2, device="cuda")),
                     lambda fraction, message: said.append(message))
-    assert any("no CUDA device" in m and "running on the CPU" in m for m in said)
+    assert sum("no CUDA device" in m and "running on the CPU" in m for m in said) == 1
     assert sorted(results) == [0, 1] and all(r.after is not None for r in results.values())
+    said.clear()
+    drain(computer.refine_many([2], RefineSettings(steps=2, device="cuda")), lambda fraction, message: said.append(message))
+    assert not any("no CUDA device" in m for m in said)  # said once, not at every chunk of "Refine all"
+    computer.pipeline.use_device("auto")
+    drain(computer.refine_many([3], RefineSettings(steps=2, device="cpu")))
+    assert not computer.pipeline.auto  # the setting took effect
 
 
 # --- the CUDA path (skipped without a CUDA device) -----------------------------------------------
