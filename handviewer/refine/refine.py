@@ -139,6 +139,8 @@ def refine(
     # exactly zero gradient leaves it in place.
     everyone = weights.temporal > 0  # the temporal term couples neighbours: every frame moves
     touched = torch.zeros(len(initial), dtype=torch.bool, device=initial.device)
+    live = touched.clone()  # without the temporal term: touched and not yet apart
+    done = fitted.clone()  # without it: each frame's pose at the first step its hands were apart
     tensors = [getattr(h, n).requires_grad_(True) for h in (pair.right, pair.left) for n in POSE_FIELDS]
     opt = torch.optim.Adam([{"params": [t], "lr": _LR[n]} for t, n in zip(tensors, POSE_FIELDS * 2)])
     last_check, steps = None, 0
@@ -150,21 +152,28 @@ def refine(
         # QUIET_CHECK_EVERY steps, and pushed from the first check at which they touch.
         check = step == 0 or (everyone and (step % QUIET_CHECK_EVERY == 0 or step == settings.steps - 1))
         opt.zero_grad(set_to_none=True)
-        data, inter = _energy(net, pair, initial, keypoints, K, settings, weights, None if check else touched)
+        data, inter = _energy(net, pair, initial, keypoints, K, settings, weights,
+                              None if check else touched if everyone else live)
         touching = inter.detach() >= QUIET_LOSS
         if check:
             touched = touched | touching
-        # Once no frame touches, further steps could only trade the data terms against an
-        # intersection term that is already ~0 (stage 3 does that faster). With the temporal term,
-        # which the data fit leaves out, the data terms must also have settled.
-        if not everyone and not touching.any():
-            break
-        if everyone and check:
+            live = live | touching
+        if not everyone:
+            # A frame is done at the first step its hands no longer touch: further steps could only
+            # trade its data terms against an intersection term that is already ~0 (stage 3 does
+            # that faster). Frames are independent (Adam is elementwise), so each stops on its own
+            # and a batch gives each frame what refining it alone would.
+            apart = live & ~touching
+            done = torch.where(apart[:, None], _flatten(pair), done)
+            live = live & touching
+            if not live.any():
+                break
+        elif check:  # the temporal term, which the data fit leaves out, must also have settled
             if last_check is not None and float((last_check - data.detach()).abs().max()) < SETTLED_CHANGE and not touching.any():
                 break
             last_check = data.detach()
         pushed = weights.intersection * torch.where(touched, inter, 0.0)
-        (data + pushed if everyone else torch.where(touched, data + pushed, 0.0)).sum().backward()
+        (data + pushed if everyone else torch.where(live, data + pushed, 0.0)).sum().backward()
         opt.step()
         _clamp(pair)
         steps = step + 1
@@ -172,7 +181,11 @@ def refine(
     # 3. Adam's push moves every parameter, more than resolving the contact needs: take the pushed
     # frames back towards their data fit as far as their hands stay apart.
     if not everyone and bool(touched.any()):
-        pair = _relax(net, pair.detach(), fitted, touched, settings, weights)
+        # Frames done earlier kept drifting on Adam's momentum (zero gradient, nonzero update):
+        # they take their pose from the step they were done; frames still touching, their last.
+        x = torch.where((touched & ~live)[:, None], done, _flatten(pair))
+        pair = _relax(net, _unflatten(x, pair.right.bones.detach(), pair.left.bones.detach()), fitted, touched,
+                      settings, weights)
     yield 1.0, f"refining: done after {steps} steps"
     return pair.detach()
 

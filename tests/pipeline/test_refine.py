@@ -6,6 +6,7 @@ from handviewer.intersect import count_intersections
 from handviewer.pipeline import Pipeline
 from handviewer.pipeline_api import RefineSettings
 from handviewer.refine import PairParams
+from handviewer.refine.energy import project
 
 from hv_pairs import intersecting_pairs
 
@@ -119,9 +120,10 @@ def test_quiet_frames_skip_the_network_and_stay_put(occupancy, monkeypatch):
 
     monkeypatch.setattr(refine_module, "intersection_term", counting)
     init, skipping = run(pipe, frames, settings)
-    # Between checks the network saw only the intersecting frames, never the quiet ones.
+    # After the first check the network saw only intersecting frames still touching, never the quiet ones.
     masked = [c for c in calls if c is not None]
-    assert len(masked) >= settings.steps // 2 and all(c[:2].all() and not c[2:].any() for c in masked)
+    assert len(masked) >= settings.steps // 2 and masked[0][:2].all()
+    assert all(c[:2].any() and not c[2:].any() for c in masked)
     skipped = skipping.joints().detach().numpy()
     moved = np.linalg.norm(skipped - init.joints.numpy(), axis=-1).max(axis=(1, 2))
     assert (moved[2:] < 1.0).all()  # hands that do not touch stay where the estimate put them
@@ -210,7 +212,7 @@ def test_the_keypoint_fit_reaches_the_minimum_of_the_data_terms(occupancy):
 def test_pushed_frames_relax_towards_their_data_fit_while_staying_apart(occupancy, monkeypatch):
     import sys
 
-    from handviewer.refine.energy import EnergyWeights, data_terms, project
+    from handviewer.refine.energy import EnergyWeights, data_terms
 
     refine_module = sys.modules["handviewer.refine.refine"]
     pushed, truth = intersecting_pairs(6, seed=4)  # 3D input pushed into contact, keypoints of the truth
@@ -235,7 +237,25 @@ def test_pushed_frames_relax_towards_their_data_fit_while_staying_apart(occupanc
     assert apart.sum() >= 3
     assert (relaxed_inter[apart] < refine_module.QUIET_LOSS).all()
     assert (relaxed[apart] <= pushed_data[apart] + 1e-5).all()
-    assert (relaxed[apart] < 0.9 * pushed_data[apart]).any()
+    assert (relaxed[apart] < pushed_data[apart] - 1e-2).any()  # each frame stops as soon as it is apart: small gains
+
+
+def test_a_frame_is_refined_the_same_in_a_batch_as_alone(occupancy):
+    # Each frame stops at its own first step apart, so a batch (process) gives each frame what
+    # refining it alone (the app) gives, deep overlaps beside light ones included.
+    pushed, truth = intersecting_pairs(6, seed=4)
+    pushed[3:] = truth[3:]  # apart or lightly touching
+    joints = torch.as_tensor(truth)
+    K = torch.tensor([[768.0, 0, 320], [0, 768, 240], [0, 0, 1]]).expand(6, 3, 3)
+    kp = torch.cat([project(joints, K), torch.full(joints.shape[:-1] + (1,), 0.9)], -1).numpy()
+    pipe = Pipeline(occupancy=occupancy, uplift=object())
+    init = pipe.initial_from_joints(pushed)
+    _, batch = drain_messages(pipe.refine(init, kp, K.numpy(), RefineSettings()))
+    batch = batch.joints().detach().numpy()
+    for i in range(6):
+        one = pipe.initial_from_joints(pushed[i : i + 1])
+        _, alone = drain_messages(pipe.refine(one, kp[i : i + 1], K[:1].numpy(), RefineSettings()))
+        assert np.abs(alone.joints().detach().numpy()[0] - batch[i]).max() < 0.1, i
 
 
 def test_the_temporal_term_smooths_jittery_frames(occupancy):
