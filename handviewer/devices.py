@@ -7,9 +7,9 @@ import torch
 from handviewer.pipeline_api import DEVICE_NAMES
 
 # Under "auto", batches of fewer frames run on the CPU. At small batches a GPU loses to launch
-# overhead: on an H200 against 2 CPU threads, uplift + refinement ran 0.64x as fast at batch 1, even
-# at 16, 1.26x at 32, 2.0x at 64 (benchmarks/README.md, "CUDA"); IK of 3D predictions was slower on
-# the GPU still (0.63x at batch 1), so CUDA is chosen only where it clearly pays.
+# overhead: on an H200 against 2 CPU threads, uplift + refinement ran 0.5x as fast at batch 1, 0.9x
+# at 16 and 32, 1.2x at 64, 4.5x at 256 (benchmarks/README.md, "CUDA"), and CUDA's start-up costs
+# seconds once per run.
 AUTO_CUDA_MIN_BATCH = 64
 
 
