@@ -111,9 +111,9 @@ def refine(
     start: initial parameters (both hands present in every frame; frames with a missing hand should
     not be passed). keypoints (N, 2, 21, 3) px + confidence or None; K (N, 3, 3) or None.
     Yields progress; closing the generator stops at the next step. Returns the refined parameters.
-    Three stages: the data terms alone (Levenberg-Marquardt), Adam on the frames whose hands touch
-    until none does (at most `settings.steps` steps), then those frames back towards their data fit
-    as far as their hands stay apart.
+    Three stages: the data terms alone (Levenberg-Marquardt), Adam on the frames whose hands touch,
+    each until its hands are apart (at most `settings.steps` steps), then those frames back towards
+    their data fit as far as their hands stay apart.
     """
     weights = weights or EnergyWeights(intersection=settings.weight)
     if weights.intersection != settings.weight:
@@ -132,7 +132,7 @@ def refine(
         yield 0.0, "refining: fitting the keypoints"
         pair = fit_data_terms(pair, initial, keypoints, K, weights)
     fitted = _flatten(pair)
-    # 2. Adam on the frames whose hands touch, until none does. Every frame now sits at the minimum
+    # 2. Adam on the frames whose hands touch, each until it no longer does. Every frame now sits at the minimum
     # of its data terms (the temporal term aside), so only those have anything left to do, and only
     # they enter the energy: Adam moves a parameter by about one learning rate per step whatever the
     # size of its gradient, so even the ~0 data gradient of a settled frame would jitter it, while an
