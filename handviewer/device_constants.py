@@ -4,8 +4,6 @@ host-to-device copy on a GPU, which waits for the GPU's queue: hundreds per refi
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import torch
 
@@ -13,27 +11,19 @@ import torch
 def flip_x(like: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
     """(3,) [-1, 1, 1] on `like`'s device, in `like`'s dtype (or `dtype`): mirrors points across
     x = 0 (left <-> right hand)."""
-    return _flip(like.device, dtype or like.dtype)
+    return on_device("flip_x", lambda: [-1.0, 1.0, 1.0], like.device, dtype or like.dtype)
 
 
 def on_device(name: str, make, device: torch.device, dtype: torch.dtype | None = None) -> torch.Tensor:
     """The constant `name`, built by `make()` (an array-like) the first time it is asked for on
     `device` in `dtype` (None: as made). Callers must not modify it in place."""
-    return _constant(name, make, torch.device(device), dtype)
-
-
-@lru_cache(maxsize=None)
-def _flip(device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    return torch.tensor([-1.0, 1.0, 1.0], dtype=dtype, device=device)
-
-
-_MADE: dict[tuple, torch.Tensor] = {}
-
-
-def _constant(name: str, make, device: torch.device, dtype: torch.dtype | None) -> torch.Tensor:
+    device = torch.device(device)
     key = (name, device, dtype)
     if key not in _MADE:
         value = make()
         value = torch.as_tensor(np.asarray(value) if not torch.is_tensor(value) else value)
         _MADE[key] = value.to(device=device, dtype=dtype or value.dtype)
     return _MADE[key]
+
+
+_MADE: dict[tuple, torch.Tensor] = {}

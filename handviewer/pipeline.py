@@ -94,14 +94,6 @@ class Pipeline:
             self._models[key] = given
         return self._models[key]
 
-    @property
-    def occupancy(self):
-        return self.network("occupancy")
-
-    @property
-    def uplift(self):
-        return self.network("uplift")
-
     def warm_up(self) -> Generator[tuple[float, str], None, None]:
         devices = [self.device] + ([_CPU] if self.auto and self.device != _CPU else [])
         for i, device in enumerate(devices):
