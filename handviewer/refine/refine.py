@@ -20,8 +20,8 @@ from handviewer.hand.lm import levenberg_marquardt
 from handviewer.hand.params import HandParams, clamp_angles, limits
 from handviewer.pipeline_api import RefineSettings
 from handviewer.device_constants import flip_x
-from handviewer.refine.energy import (  # noqa: F401
-    FLIP, EnergyWeights, data_residuals, data_terms, frame_confidence, intersection_term, reprojection_term,
+from handviewer.refine.energy import (
+    EnergyWeights, data_residuals, data_terms, frame_confidence, intersection_term, reprojection_term,
 )
 
 # Parameter groups in the order safe mode visits them (bone lengths are held throughout).
