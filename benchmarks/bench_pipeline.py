@@ -32,8 +32,8 @@ from _common import best_of, machine  # noqa: E402
 from dataclasses import replace  # noqa: E402
 
 from handviewer.progress import drain  # noqa: E402
-from handviewer.pipeline import Pipeline  # noqa: E402
-from handviewer.pipeline_api import RefineSettings  # noqa: E402
+from handviewer.pipeline.stages import Pipeline  # noqa: E402
+from handviewer.pipeline.settings import RefineSettings  # noqa: E402
 
 
 def evaluate(folder: Path, settings: RefineSettings) -> None:
@@ -42,7 +42,7 @@ def evaluate(folder: Path, settings: RefineSettings) -> None:
     import csv
     import tempfile
 
-    from handviewer.process import process_video
+    from handviewer.pipeline.process import process_video
 
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()

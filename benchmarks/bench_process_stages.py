@@ -17,10 +17,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402
 
-from handviewer.computer import VideoComputer  # noqa: E402
+from handviewer.pipeline.video import VideoPipeline  # noqa: E402
 from handviewer.io import open_frames  # noqa: E402
-from handviewer.pipeline import Pipeline  # noqa: E402
-from handviewer.pipeline_api import RefineSettings  # noqa: E402
+from handviewer.pipeline.stages import Pipeline  # noqa: E402
+from handviewer.pipeline.settings import RefineSettings  # noqa: E402
 from handviewer.progress import drain  # noqa: E402
 
 
@@ -47,7 +47,7 @@ def main() -> None:
             torch.set_num_threads(args.cpu_threads)
         pipe, settings = Pipeline(name), RefineSettings(device=name)
         with open_frames(args.clip) as frames:
-            computer = VideoComputer(frames, args.clip, pipeline=pipe)
+            computer = VideoPipeline(frames, args.clip, pipeline=pipe)
         _, load_ms = _timed(lambda: drain(pipe.warm_up()))
         frames = list(range(min(args.batch, computer.frame_count)))
         for run in (1, 2):

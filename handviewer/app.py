@@ -14,9 +14,9 @@ def computer_factory(keypoints: str | Path | None = None):
     """A factory the GUI calls (in a worker) for each opened video."""
 
     def make(frames, video_path, predictions=None):
-        from handviewer.computer import VideoComputer
+        from handviewer.pipeline.video import VideoPipeline
 
-        return VideoComputer(frames, video_path, predictions=predictions, keypoints=keypoints)
+        return VideoPipeline(frames, video_path, predictions=predictions, keypoints=keypoints)
 
     return make
 

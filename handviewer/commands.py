@@ -20,7 +20,7 @@ def _uplift(sub) -> None:
 
 
 def _process(sub) -> None:
-    from handviewer.process import register
+    from handviewer.pipeline.process import register
 
     register(sub)
 

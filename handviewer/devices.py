@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from handviewer.pipeline_api import DEVICE_NAMES
+from handviewer.pipeline.settings import DEVICE_NAMES
 
 # Under "auto", batches of fewer frames run on the CPU. At small batches a GPU loses to launch
 # overhead: on an H200 against 2 CPU threads, uplift + refinement ran 0.5x as fast at batch 1, 0.9x

@@ -1,4 +1,4 @@
-"""The desktop app (PySide6 + pyvistaqt). No maths here: widgets show `handviewer.results`
+"""The desktop app (PySide6 + pyvistaqt). No maths here: widgets show `handviewer.pipeline.results`
 data from a `FrameComputer` and edit a `handviewer.session.Session`.
 
 Importing this package loads Qt (PySide6.QtCore). Entry points:

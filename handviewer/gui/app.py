@@ -1,7 +1,7 @@
 """Launching the desktop app: `run(video_path, computer_factory, screenshot=None, frame=None)`.
 
 ``computer_factory(frames, video_path, predictions=None) -> FrameComputer`` builds the compute
-core for an opened video (the lead plugs in ``handviewer.pipeline.VideoComputer``). It is
+core for an opened video (the lead plugs in ``handviewer.pipeline.VideoPipeline``). It is
 called inside the warm-up worker (`DeferredComputer`), so importing torch and building models
 never delays the window: the first frame's image shows at once, the 3D when computed.
 """
@@ -171,7 +171,7 @@ def run(video_path: str | None = None, computer_factory: ComputerFactory | None 
                  with the occupancy density of the right hand (the README's picture).
     """
     if computer_factory is None:
-        raise ValueError("computer_factory is required (e.g. handviewer.pipeline.VideoComputer)")
+        raise ValueError("computer_factory is required (e.g. handviewer.pipeline.VideoPipeline)")
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("handviewer")
     app.setApplicationVersion(handviewer.__version__)

@@ -17,7 +17,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from handviewer.gui.session_model import SessionModel
 from handviewer.gui.workers import Job, JobQueue, Partial
-from handviewer.pipeline_api import FrameComputer, RefineSettings
+from handviewer.pipeline.contract import FrameComputer
+from handviewer.pipeline.settings import RefineSettings
 
 REFINE_CHUNK = 8  # frames per refine_many call in "Refine all"
 

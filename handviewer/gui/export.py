@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from handviewer.gui.workers import Partial
-from handviewer.results import FrameResult
+from handviewer.pipeline.results import FrameResult
 
 EXPORT_FORMATS = {
     "interhand_json": "InterHand2.6M joint_3d JSON",

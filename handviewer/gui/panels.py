@@ -12,7 +12,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QGroup
 
 from handviewer.gui.session_model import SessionModel
 from handviewer.devices import AUTO_CUDA_MIN_BATCH, cuda_available, missing_cuda_warning
-from handviewer.pipeline_api import DEVICE_NAMES, LOSS_POINT_SETS
+from handviewer.intersect.names import POINT_SETS
+from handviewer.pipeline.settings import DEVICE_NAMES
 
 # (FrameMetrics field, label, format)
 METRIC_ROWS = (
@@ -110,7 +111,7 @@ class SettingsPanel(QWidget):
         box = QGroupBox("Refinement")
         form = QFormLayout(box)
         self.point_set = QComboBox()
-        self.point_set.addItems(list(LOSS_POINT_SETS))
+        self.point_set.addItems(list(POINT_SETS))
         self.point_set.setToolTip("Points of one hand tested against the other hand's occupancy")
         self.both_hands = QCheckBox("Test both hands (α = 1)")
         self.weight = QLineEdit()

@@ -1,7 +1,7 @@
 """Run long work off the GUI thread: `GeneratorWorker` and the serial `JobQueue`.
 
 Long work is a generator yielding ``(fraction, message)`` and returning its result
-(`handviewer.pipeline_api.Progress`); a plain function works too (no progress). A
+(`handviewer.pipeline.settings.Progress`); a plain function works too (no progress). A
 generator may also yield `Partial(value)` to hand over part of its result early (e.g. each
 chunk of "Refine all"), so that cancelling keeps what was finished.
 

@@ -6,8 +6,7 @@ import torch
 
 from handviewer.device_constants import on_device
 from handviewer.hand.skeleton import BONES
-
-POINT_SETS = ("sparse", "dense", "mesh")
+from handviewer.intersect.names import POINT_SETS
 POINTS_PER_BONE = 5
 
 

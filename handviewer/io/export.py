@@ -25,7 +25,7 @@ from handviewer.io.camera import Camera
 from handviewer.io.data import Joints3D, Keypoints2D
 from handviewer.io.errors import FileFormatError, HandIOError
 from handviewer.io.own import JOINT_ORDER, write_npz
-from handviewer.results import FrameMetrics
+from handviewer.pipeline.results import FrameMetrics
 
 METRIC_FIELDS = tuple(f.name for f in dataclasses.fields(FrameMetrics))
 

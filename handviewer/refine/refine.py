@@ -18,7 +18,7 @@ import torch
 from handviewer.hand.kinematics import Pose, forward_kinematics
 from handviewer.hand.lm import levenberg_marquardt
 from handviewer.hand.params import HandParams, clamp_angles, limits
-from handviewer.pipeline_api import RefineSettings
+from handviewer.pipeline.settings import RefineSettings
 from handviewer.device_constants import flip_x
 from handviewer.refine.energy import (
     EnergyWeights, data_residuals, data_terms, frame_confidence, intersection_term, reprojection_term,

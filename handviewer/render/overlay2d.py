@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from handviewer.hand.skeleton import BONES
-from handviewer.results import HandsEstimate
+from handviewer.pipeline.results import HandsEstimate
 
 
 def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:

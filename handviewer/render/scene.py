@@ -19,7 +19,7 @@ import pyvista as pv
 
 from handviewer.render import layers, style
 from handviewer.render.camera import apply_preset
-from handviewer.results import FrameResult, HandsEstimate
+from handviewer.pipeline.results import FrameResult, HandsEstimate
 
 _SKELETON_COLORS = ("#8a3d00", "#0d3d80")
 

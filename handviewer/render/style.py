@@ -5,7 +5,7 @@ Plain Python: importing this module loads neither pyvista nor Qt.
 
 from __future__ import annotations
 
-# Hands are ordered right then left everywhere (handviewer.results).
+# Hands are ordered right then left everywhere (handviewer.pipeline.results).
 HAND_NAMES = ("right", "left")
 HAND_COLORS = ("#ff8c1a", "#2f80ed")  # right: warm orange, left: blue
 HAND_COLORS_RGB = ((255, 140, 26), (47, 128, 237))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from handviewer.results import FrameResult
+    from handviewer.pipeline.results import FrameResult
     from handviewer.session.state import Session
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handviewer.pipeline_api import RefineSettings
+from handviewer.pipeline.settings import RefineSettings
 from handviewer.session.config import atomic_write_bytes, atomic_write_json, config_dir
 from handviewer.session.results_store import load_results_npz, results_to_npz_bytes
 from handviewer.session.state import Session

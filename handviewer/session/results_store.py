@@ -13,7 +13,7 @@ import io
 
 import numpy as np
 
-from handviewer.results import FrameMetrics, FrameResult, HandsEstimate
+from handviewer.pipeline.results import FrameMetrics, FrameResult, HandsEstimate
 
 _METRIC_NAMES = [f.name for f in dataclasses.fields(FrameMetrics)]
 _ARRAY_FIELDS = ("keypoints_2d", "intersection_points_before", "intersection_probs_before",

@@ -24,8 +24,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from handviewer.pipeline_api import RefineSettings
-from handviewer.results import FrameResult
+from handviewer.pipeline.settings import RefineSettings
+from handviewer.pipeline.results import FrameResult
 from handviewer.session.commands import FlagChange, KeypointEdit, UndoStack
 from handviewer.session.events import Signal
 

@@ -16,8 +16,8 @@ from dataclasses import replace
 import numpy as np
 import trimesh
 
-from handviewer.pipeline_api import RefineSettings
-from handviewer.results import FrameMetrics, FrameResult, HandsEstimate
+from handviewer.pipeline.settings import RefineSettings
+from handviewer.pipeline.results import FrameMetrics, FrameResult, HandsEstimate
 
 RADIUS = 40.0  # mm
 DEPTH = 400.0  # mm
@@ -87,7 +87,7 @@ class FakeFrames:
 
 
 class FakeComputer:
-    """TEST DOUBLE of handviewer.pipeline_api.FrameComputer (two spheres as hands).
+    """TEST DOUBLE of handviewer.pipeline.settings.FrameComputer (two spheres as hands).
 
     initial_delay / refine_step_delay : seconds, to make work slow (cancel tests).
     fail_on : frames whose compute_initial raises RuntimeError.
@@ -98,7 +98,7 @@ class FakeComputer:
         self.frame_count = frame_count
         self.K = intrinsics(size)
         self.initial_delay, self.refine_step_delay, self.warm_up_delay = initial_delay, refine_step_delay, warm_up_delay
-        self.input_warnings: list[str] = []  # what warm_up reports about the inputs, like VideoComputer
+        self.input_warnings: list[str] = []  # what warm_up reports about the inputs, like VideoPipeline
         self.fail_on = set(fail_on)
         self.calls: Counter = Counter()
         self.threads: set[str] = set()

@@ -23,7 +23,7 @@ from handviewer.io import (
     load_own,
     load_predictions,
 )
-from handviewer.results import FrameMetrics
+from handviewer.pipeline.results import FrameMetrics
 
 
 @pytest.fixture

@@ -230,7 +230,7 @@ def test_mediapipe_same_label_twice_keeps_the_more_confident_one():
 
 
 def test_keypoints_option_takes_one_openpose_file_by_its_content_and_names_the_formats(tmp_path):
-    from handviewer.inputs import load_keypoints
+    from handviewer.pipeline.inputs import load_keypoints
     from handviewer.io.errors import FileFormatError
 
     path = _openpose_file(tmp_path, 2, right=_hand(10), left=_hand(40), name="detections")

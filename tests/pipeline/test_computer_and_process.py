@@ -3,17 +3,17 @@ import json
 import numpy as np
 import pytest
 
-from handviewer.computer import VideoComputer
+from handviewer.pipeline.video import VideoPipeline
 from handviewer.io import load_metrics_csv, load_predictions, open_frames
 from handviewer.io.errors import FrameSourceError
-from handviewer.pipeline_api import RefineSettings
-from handviewer.process import process_video
+from handviewer.pipeline.settings import RefineSettings
+from handviewer.pipeline.process import process_video
 from handviewer.progress import drain
 
 
 def test_computer_finds_inputs_beside_the_video_and_caches(small_clip):
     with open_frames(small_clip["video"]) as frames:
-        comp = VideoComputer(frames, small_clip["video"])
+        comp = VideoPipeline(frames, small_clip["video"])
     assert comp.inputs.sources["camera"].endswith("camera.json")
     assert np.allclose(comp.inputs.K, small_clip["K"])
     r = comp.compute_initial(2)
@@ -87,7 +87,7 @@ def test_process_rejects_bad_output_and_batch_before_writing_anything(small_clip
 
 
 def test_inputs_warn_about_partial_predictions_and_hands_at_the_origin():
-    from handviewer.inputs import VideoInputs
+    from handviewer.pipeline.inputs import VideoInputs
 
     predictions = np.full((10, 2, 21, 3), np.nan, np.float32)
     predictions[:7] = 300.0
@@ -120,7 +120,7 @@ def test_resume_with_another_batch_size_redoes_the_work_without_duplicates(small
 def test_a_hand_missing_from_the_predictions_is_filled_from_the_keypoints(small_clip):
     """An estimator that lost one hand in some frames: that hand comes from the 2D keypoints (uplift),
     placed beside the predicted other hand; the predicted hands stay as they were."""
-    from handviewer.pipeline import Pipeline
+    from handviewer.pipeline.stages import Pipeline
 
     truth = small_clip["joints"]
     predictions = truth.copy()

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from handviewer.computer import VideoComputer
+from handviewer.pipeline.video import VideoPipeline
 from handviewer.devices import AUTO_CUDA_MIN_BATCH, device_or_cpu, pick_device
 from handviewer.io import open_frames
 from handviewer.hand.params import default_params
-from handviewer.pipeline import Initial, Pipeline
-from handviewer.pipeline_api import RefineSettings
-from handviewer.process import process_video
+from handviewer.pipeline.stages import Initial, Pipeline
+from handviewer.pipeline.settings import RefineSettings
+from handviewer.pipeline.process import process_video
 from handviewer.progress import drain
 from handviewer.refine import PairParams
 
@@ -97,7 +97,7 @@ def test_each_stage_runs_where_device_for_says(monkeypatch):
         seen.append(device)
         raise Reached
 
-    monkeypatch.setattr("handviewer.pipeline.fit_ik", fit_ik)
+    monkeypatch.setattr("handviewer.pipeline.stages.fit_ik", fit_ik)
     with pytest.raises(Reached):
         pipe.initial_from_joints(np.zeros((5, 2, 21, 3), np.float32))
     assert seen == [meta] and asked[-1] == 5
@@ -107,7 +107,7 @@ def test_each_stage_runs_where_device_for_says(monkeypatch):
         raise Reached
         yield  # a generator, as the real one
 
-    monkeypatch.setattr("handviewer.pipeline.refine", refine)
+    monkeypatch.setattr("handviewer.pipeline.stages.refine", refine)
     pair = PairParams(default_params(4), default_params(4))
     present = torch.tensor([[True, True], [True, False], [True, True], [True, True]])
     with pytest.raises(Reached):
@@ -125,7 +125,7 @@ def test_process_refines_in_batches_of_its_batch_size(small_clip, monkeypatch):
 
     monkeypatch.setattr(Pipeline, "refine", refine)
     monkeypatch.setattr(Pipeline, "device_for", lambda self, frames: asked.append(frames) or real_device_for(self, frames))
-    monkeypatch.setattr("handviewer.computer.BATCH", 2)  # the app's batches: smaller than process's here
+    monkeypatch.setattr("handviewer.pipeline.video.BATCH", 2)  # the app's batches: smaller than process's here
     drain(process_video(small_clip["video"], small_clip["dir"] / "out", settings=RefineSettings(steps=1), batch=4,
                         metrics=False))
     assert sizes == [4, 2]  # not the app's BATCH: a GPU needs large batches to pay
@@ -134,7 +134,7 @@ def test_process_refines_in_batches_of_its_batch_size(small_clip, monkeypatch):
 
 def test_the_app_refines_on_the_cpu_with_a_warning_where_cuda_is_missing(small_clip, no_cuda):
     with open_frames(small_clip["video"]) as frames:
-        computer = VideoComputer(frames, small_clip["video"])
+        computer = VideoPipeline(frames, small_clip["video"])
     said = []
     results = drain(computer.refine_many([0, 1], RefineSettings(steps=2, device="cuda")),
                     lambda fraction, message: said.append(message))
@@ -233,7 +233,7 @@ def test_process_and_the_app_run_on_cuda(small_clip):
     assert _mean_distance(after["cuda"], after["cpu"]) < 1.0
     # The app: refinement on the chosen device, then the density cloud with the network there.
     with open_frames(small_clip["video"]) as frames:
-        computer = VideoComputer(frames, small_clip["video"])
+        computer = VideoPipeline(frames, small_clip["video"])
     result = drain(computer.refine(3, RefineSettings(steps=10, device="cuda")))
     assert computer.pipeline.device.type == "cuda" and result.after is not None
     points, probs = computer.density_cloud(result.after, 0, resolution=16)

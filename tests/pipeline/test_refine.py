@@ -3,8 +3,8 @@ import torch
 
 from handviewer.hand import HandModel
 from handviewer.intersect import count_intersections
-from handviewer.pipeline import Pipeline
-from handviewer.pipeline_api import RefineSettings
+from handviewer.pipeline.stages import Pipeline
+from handviewer.pipeline.settings import RefineSettings
 from handviewer.refine import PairParams
 from handviewer.refine.energy import project
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from handviewer.hand import HandModel
 from handviewer.render.overlay2d import mask_rgba, mesh_outlines, part_mask, project
-from handviewer.results import HandsEstimate
+from handviewer.pipeline.results import HandsEstimate
 
 K = np.array([[600.0, 0, 320], [0, 600.0, 240], [0, 0, 1]])
 

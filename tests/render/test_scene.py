@@ -5,7 +5,7 @@ from handviewer.hand.skeleton import PARENTS
 from handviewer.render import HandScene, layers, render_result_image
 from handviewer.render.overlay2d import project, projected_joints, visible_bones
 from handviewer.render.style import BACKGROUND
-from handviewer.results import HandsEstimate
+from handviewer.pipeline.results import HandsEstimate
 
 BG = np.array([int(BACKGROUND[i:i + 2], 16) for i in (1, 3, 5)])
 
@@ -70,7 +70,7 @@ def test_frame_change_updates_actors_in_place(plotter, computer):
 
 
 def test_refined_estimate_and_layer_toggles(plotter, computer):
-    from handviewer.pipeline_api import RefineSettings
+    from handviewer.pipeline.settings import RefineSettings
 
     gen = computer.refine(0, RefineSettings(steps=2))
     result = None

@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from handviewer.pipeline_api import RefineSettings
+from handviewer.pipeline.settings import RefineSettings
 from handviewer.session import (
     Autosaver,
     RecentFiles,

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from handviewer.devices import AUTO_CUDA_MIN_BATCH
-from handviewer.pipeline_api import DEVICE_NAMES, RefineSettings
+from handviewer.intersect.names import POINT_SETS
+from handviewer.pipeline.settings import DEVICE_NAMES, RefineSettings
 from handviewer.progress import drain, scaled
-from handviewer.results import FrameMetrics
+from handviewer.pipeline.results import FrameMetrics
 
 METRIC_NAMES = tuple(FrameMetrics.__dataclass_fields__)
 
@@ -33,9 +34,9 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
     settings.device: "auto" (CUDA where present, unless `batch` is too small for it to pay: see
     `Pipeline.device_for`), "cpu" or "cuda" (an error where torch sees none). Every frame runs on the
     one device, which the metadata records."""
-    from handviewer.computer import VideoComputer
+    from handviewer.pipeline.video import VideoPipeline
     from handviewer.io import open_frames
-    from handviewer.pipeline import Pipeline
+    from handviewer.pipeline.stages import Pipeline
 
     settings = settings or RefineSettings()
     out = Path(out)
@@ -47,7 +48,7 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
     pipeline.use_device(pipeline.device_for(batch).type)  # "auto" resolved once, so the last, short batch too
     settings = replace(settings, device=pipeline.device.type)
     with open_frames(video) as frames:
-        computer = VideoComputer(frames, video, predictions=predictions, keypoints=keypoints, camera=camera,
+        computer = VideoPipeline(frames, video, predictions=predictions, keypoints=keypoints, camera=camera,
                                  pipeline=pipeline)
     n = computer.frame_count
     if computer.inputs.keypoints is None and computer.inputs.predictions is None:
@@ -208,7 +209,7 @@ def register(sub) -> None:
     p.add_argument("--batch", type=int, default=32, help="frames refined together (default: %(default)s); with a GPU, "
                    f"{AUTO_CUDA_MIN_BATCH} or more lets --device auto use it (256 or more: see benchmarks/README.md)")
     p.add_argument("--steps", type=int, default=RefineSettings.steps, help="refinement steps per frame (default: %(default)s)")
-    p.add_argument("--point-set", choices=["sparse", "dense", "mesh"], default=RefineSettings.point_set,
+    p.add_argument("--point-set", choices=list(POINT_SETS), default=RefineSettings.point_set,
                    help="points tested against the other hand's occupancy (default: %(default)s)")
     p.add_argument("--single", action="store_true", help="test only the left hand's points (alpha = 0)")
     p.add_argument("--weight", type=float, default=RefineSettings.weight, help="weight of the intersection loss (default: %(default)s)")

@@ -19,9 +19,9 @@ from handviewer.devices import AUTO_CUDA_MIN_BATCH, device_or_cpu, pick_device
 from handviewer.hand import HandModel, fit_ik
 from handviewer.hand.params import HandParams, default_params
 from handviewer.intersect import count_intersections, occupancy_count, penetration_depths
-from handviewer.pipeline_api import RefineSettings
+from handviewer.pipeline.settings import RefineSettings
 from handviewer.refine import EnergyWeights, PairParams, refine, reprojection_px
-from handviewer.results import FrameMetrics, FrameResult, HandsEstimate
+from handviewer.pipeline.results import FrameMetrics, FrameResult, HandsEstimate
 from handviewer.uplift.inputs import MIN_VISIBLE, visibility
 
 FLIP = np.array([-1.0, 1.0, 1.0])

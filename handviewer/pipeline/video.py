@@ -1,4 +1,4 @@
-"""`VideoComputer`: the compute core behind one opened video (implements `pipeline_api.FrameComputer`).
+"""`VideoPipeline`: the compute core behind one opened video (implements `pipeline_api.FrameComputer`).
 
 Called from worker threads; holds no GUI objects. Results are cached per frame (initial and
 refined), and a user's keypoint correction invalidates that frame's cache.
@@ -13,16 +13,16 @@ from collections.abc import Generator
 import numpy as np
 import torch
 
-from handviewer.inputs import VideoInputs, load_video_inputs
-from handviewer.pipeline import Pipeline
-from handviewer.pipeline_api import RefineSettings
+from handviewer.pipeline.inputs import VideoInputs, load_video_inputs
+from handviewer.pipeline.stages import Pipeline
+from handviewer.pipeline.settings import RefineSettings
 from handviewer.progress import drain, scaled
-from handviewer.results import FrameResult, HandsEstimate
+from handviewer.pipeline.results import FrameResult, HandsEstimate
 
 BATCH = 16  # frames the app refines at once (`handviewer process` takes its --batch)
 
 
-class VideoComputer:
+class VideoPipeline:
     def __init__(self, frames, video_path=None, predictions=None, keypoints=None, camera=None,
                  pipeline: Pipeline | None = None, inputs: VideoInputs | None = None) -> None:
         self.frame_count = frames.frame_count

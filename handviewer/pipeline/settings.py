@@ -1,0 +1,49 @@
+"""Refinement settings: the one type that the app's settings panel, `process` and the refinement share.
+
+Nothing here imports Qt or torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handviewer.intersect.names import POINT_SETS
+
+# Where the batched work runs: "auto" is CUDA when torch sees a device, else the CPU.
+DEVICE_NAMES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class RefineSettings:
+    """User-facing refinement settings (the GUI's settings panel edits these).
+
+    point_set : which points of one hand are tested against the other hand's occupancy. The default
+                is "mesh" (the plain-mesh vertices), not the paper's "dense": dense points lie on the
+                skeleton, so on deep overlaps (one palm through the other) they leave the other hand
+                while the flesh still overlaps; on the sample clip dense resolved 20 % of the
+                intersecting frames, mesh 94 % (benchmarks/README.md).
+    both_hands: test left-in-right and right-in-left (alpha = 1 in Eq. 1) or only left-in-right.
+    weight    : weight of the intersection loss against the data terms.
+    steps     : optimisation steps per frame.
+    device    : "auto" (CUDA where present, for batches large enough to gain from it: see
+                `Pipeline.device_for`), "cpu" or "cuda" (in the app, "cuda" falls back to the CPU with a
+                warning where torch sees no CUDA device; `handviewer process` stops with an error).
+    safe_mode : IHMR-style: keep a step only if both intersection and joint error drop.
+    """
+
+    point_set: str = "mesh"
+    both_hands: bool = True
+    weight: float = 1.0
+    steps: int = 40
+    device: str = "auto"
+    safe_mode: bool = False
+
+    def __post_init__(self) -> None:
+        if self.point_set not in POINT_SETS:
+            raise ValueError(f"point_set must be one of {POINT_SETS}, got {self.point_set!r}")
+        if self.device not in DEVICE_NAMES:
+            raise ValueError(f"device must be one of {DEVICE_NAMES}, got {self.device!r}")
+        if self.steps < 0:
+            raise ValueError("steps must be >= 0")
+        if self.weight < 0:
+            raise ValueError("weight must be >= 0")
