@@ -1,28 +1,41 @@
 """Undoable user actions and the undo/redo stack. Plain Python, no Qt.
 
-A command holds everything it needs to apply and revert itself on a `Session`;
-the stack calls `apply` on push and redo, `revert` on undo.
+A command holds everything it needs to apply and revert itself on a `CommandTarget` (the
+`Session` is one); the stack calls `apply` on push and redo, `revert` on undo. This module
+does not import `state` (which imports it): commands see the session only through the
+public methods the protocol names.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:
     from handviewer.pipeline.results import FrameResult
-    from handviewer.session.state import Session
+
+
+class CommandTarget(Protocol):
+    """What commands change: the results cache and two setters that announce their change."""
+
+    results: dict[int, FrameResult]
+
+    def apply_keypoints(self, index: int, keypoints: np.ndarray, edited: bool, result: FrameResult | None) -> None:
+        """Show `keypoints` (2, 21, 3) for frame `index` (a user edit if `edited`) with `result` cached."""
+
+    def apply_flag(self, index: int, flag: str | None) -> None:
+        """Set (or clear, None) the review flag of frame `index`."""
 
 
 class Command:
     text = ""
 
-    def apply(self, session: Session) -> None:
+    def apply(self, session: CommandTarget) -> None:
         raise NotImplementedError
 
-    def revert(self, session: Session) -> None:
+    def revert(self, session: CommandTarget) -> None:
         raise NotImplementedError
 
 
@@ -43,13 +56,13 @@ class KeypointEdit(Command):
     _result_before: FrameResult | None = field(default=None, repr=False)
     _result_after: FrameResult | None = field(default=None, repr=False)
 
-    def apply(self, session: Session) -> None:
+    def apply(self, session: CommandTarget) -> None:
         self._result_before = session.results.get(self.index)
-        session._set_keypoints(self.index, self.after, edited=True, result=self._result_after)
+        session.apply_keypoints(self.index, self.after, edited=True, result=self._result_after)
 
-    def revert(self, session: Session) -> None:
+    def revert(self, session: CommandTarget) -> None:
         self._result_after = session.results.get(self.index)
-        session._set_keypoints(self.index, self.before, edited=self.had_edit, result=self._result_before)
+        session.apply_keypoints(self.index, self.before, edited=self.had_edit, result=self._result_before)
 
 
 @dataclass
@@ -64,11 +77,11 @@ class FlagChange(Command):
     def text(self) -> str:  # type: ignore[override]
         return f"Mark frame {self.index + 1} {self.after or 'unreviewed'}"
 
-    def apply(self, session: Session) -> None:
-        session._set_flag(self.index, self.after)
+    def apply(self, session: CommandTarget) -> None:
+        session.apply_flag(self.index, self.after)
 
-    def revert(self, session: Session) -> None:
-        session._set_flag(self.index, self.before)
+    def revert(self, session: CommandTarget) -> None:
+        session.apply_flag(self.index, self.before)
 
 
 class UndoStack:
@@ -79,13 +92,13 @@ class UndoStack:
         self._done: list[Command] = []
         self._undone: list[Command] = []
 
-    def push(self, command: Command, session: Session) -> None:
+    def push(self, command: Command, session: CommandTarget) -> None:
         command.apply(session)
         self._done.append(command)
         del self._done[: -self.limit]
         self._undone.clear()
 
-    def undo(self, session: Session) -> Command | None:
+    def undo(self, session: CommandTarget) -> Command | None:
         if not self._done:
             return None
         command = self._done.pop()
@@ -93,7 +106,7 @@ class UndoStack:
         self._undone.append(command)
         return command
 
-    def redo(self, session: Session) -> Command | None:
+    def redo(self, session: CommandTarget) -> Command | None:
         if not self._undone:
             return None
         command = self._undone.pop()

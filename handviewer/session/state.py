@@ -182,7 +182,9 @@ class Session:
         name = ("right", "left")[hand]
         self.edit_keypoints(index, keypoints, text=f"Move {name} keypoint {joint}")
 
-    def _set_keypoints(self, index: int, keypoints: np.ndarray, edited: bool, result: FrameResult | None) -> None:
+    def apply_keypoints(self, index: int, keypoints: np.ndarray, edited: bool, result: FrameResult | None) -> None:
+        """Show `keypoints` (2, 21, 3) px for a frame, as a user edit if `edited`, with `result` cached
+        (None: drop the cached result). Not undoable by itself: `KeypointEdit` calls it."""
         if edited:
             self.keypoint_edits[index] = keypoints
         else:
@@ -207,7 +209,8 @@ class Session:
         self.history.push(FlagChange(index, before, after), self)
         self.history_changed.emit()
 
-    def _set_flag(self, index: int, flag: str | None) -> None:
+    def apply_flag(self, index: int, flag: str | None) -> None:
+        """Set or clear (None) a frame's flag. Not undoable by itself: `FlagChange` calls it."""
         if flag is None:
             self.flags.pop(index, None)
         else:
