@@ -99,9 +99,13 @@ def intrinsics(fx: float, fy: float, cx: float, cy: float) -> np.ndarray:
 
 
 def default_camera(width: int, height: int) -> Camera:
-    """A guess for an unknown camera: fx = fy = 1.2 * max(width, height), principal point at the image centre.
+    """The one default camera, used when none is given (by the overlay, the 3D view, the refinement
+    and the exports alike): fx = fy = 1.2 * max(width, height), principal point at the image centre.
 
-    The centre is ((width - 1) / 2, (height - 1) / 2) in OpenCV's pixel-centre convention.
+    The centre is ((width - 1) / 2, (height - 1) / 2): pixel centres are integers (module docstring,
+    as in OpenCV), so the image spans -0.5 .. width - 0.5. `project`/`backproject`, the synthetic
+    renderer (`handviewer.synth.render`, cv2 sub-pixel fills) and `render.camera.image_camera` all
+    use this convention; width / 2 would put the centre half a pixel off.
     """
     f = DEFAULT_FOCAL_FACTOR * max(width, height)
     return Camera(intrinsics(f, f, (width - 1) / 2.0, (height - 1) / 2.0), width, height)

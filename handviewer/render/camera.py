@@ -9,14 +9,15 @@ import math
 
 import numpy as np
 
+from handviewer.io.camera import default_camera
+
 PRESETS = ("image", "front", "top", "side", "reset")
 
 
 def default_intrinsics(image_size: tuple[int, int]) -> np.ndarray:
-    """A plausible K (3, 3) for an image of (width, height) px: focal = max side, centred."""
-    w, h = image_size
-    f = float(max(w, h))
-    return np.array([[f, 0.0, w / 2.0], [0.0, f, h / 2.0], [0.0, 0.0, 1.0]])
+    """(3, 3) K px of `handviewer.io.default_camera` for an image of (width, height) px: the one
+    default camera, shared with the refinement and the exports."""
+    return default_camera(*image_size).K
 
 
 def image_camera(plotter, K: np.ndarray, image_size: tuple[int, int], distance_mm: float = 500.0) -> None:
@@ -37,8 +38,9 @@ def image_camera(plotter, K: np.ndarray, image_size: tuple[int, int], distance_m
     horizontal = view_w * h < view_h * w  # the view is narrower than the image
     cam.SetUseHorizontalViewAngle(horizontal)
     cam.view_angle = math.degrees(2.0 * (math.atan2(w / 2.0, fx) if horizontal else math.atan2(h / 2.0, fy)))
-    # Off-centre principal point: shift the projection centre (normalised viewport units).
-    cam.SetWindowCenter(-(2.0 * cx / w - 1.0), 2.0 * cy / h - 1.0)
+    # Off-centre principal point: shift the projection centre (normalised viewport units). Pixel
+    # centres are integers (io.camera), so the image spans -0.5 .. w - 0.5 and its centre is (w - 1) / 2.
+    cam.SetWindowCenter(-(2.0 * (cx + 0.5) / w - 1.0), 2.0 * (cy + 0.5) / h - 1.0)
     plotter.renderer.ResetCameraClippingRange()
 
 

@@ -146,7 +146,8 @@ def render_result_image(
 ) -> np.ndarray:
     """Render one frame's scene off screen; returns an (H, W, 3) uint8 RGB image.
 
-    size : (width, height) px; K defaults to the result's camera_K, else `default_intrinsics(size)`.
+    size : (width, height) px; K defaults to the result's camera_K, else the default camera
+           (`handviewer.io.default_camera`, as the refinement uses).
     """
     plotter = pv.Plotter(off_screen=True, window_size=list(size))
     try:
