@@ -1,5 +1,10 @@
-"""Where per-user files live: ``$HANDVIEWER_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/handviewer``,
-else ``~/.config/handviewer``."""
+"""Where per-user files live.
+
+Settings and the recent files: ``$HANDVIEWER_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/handviewer``,
+else ``~/.config/handviewer``. Data the user made (session files of videos that ship with
+handviewer): ``$HANDVIEWER_DATA_DIR``, else ``$XDG_DATA_HOME/handviewer``, else
+``~/.local/share/handviewer``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_ENV = "HANDVIEWER_CONFIG_DIR"
+DATA_ENV = "HANDVIEWER_DATA_DIR"
 
 
 def config_dir() -> Path:
@@ -17,6 +23,14 @@ def config_dir() -> Path:
     if os.environ.get(CONFIG_ENV):
         return Path(os.environ[CONFIG_ENV]).expanduser()
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "handviewer"
+
+
+def data_dir() -> Path:
+    """The per-user data folder (not created)."""
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "handviewer"
 
 

@@ -58,6 +58,7 @@ class Session:
         self.dirty = False
         self.revision = 0  # bumped on every change worth saving
         self.results_revision = 0  # bumped when the results cache changes
+        self.load_warnings: list[str] = []  # what went wrong reading its files (shown by the window)
 
     # ------------------------------------------------------------------ navigation
     def set_frame(self, index: int) -> None:
@@ -250,7 +251,7 @@ class Session:
     def replace_with(self, other: Session) -> None:
         """Take over the state of `other` (a loaded or recovered session), keeping our signals."""
         for name in ("video_path", "frame_count", "fps", "current", "show_refined", "side_by_side", "layers",
-                     "results", "keypoint_edits", "flags", "settings", "dirty"):
+                     "results", "keypoint_edits", "flags", "settings", "dirty", "load_warnings"):
             setattr(self, name, getattr(other, name))
         self.history.clear()
         self.revision += 1
