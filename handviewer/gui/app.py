@@ -24,7 +24,7 @@ from handviewer.assets import asset_path
 from handviewer.gui.dialogs import Dialogs
 from handviewer.gui.main_window import MainWindow
 from handviewer.gui.screenshot import render_window_screenshot
-from handviewer.session import RecentFiles, Session, load_session, recover_session, recovery_file
+from handviewer.session import RecentFiles, Session, open_session
 
 ComputerFactory = Callable[..., object]
 
@@ -66,8 +66,11 @@ class App:
     """Opens videos into windows; one window per video (opening another replaces it)."""
 
     def __init__(self, computer_factory: ComputerFactory, dialogs_factory=Dialogs, recent: RecentFiles | None = None,
-                 window_kwargs: dict | None = None) -> None:
+                 window_kwargs: dict | None = None, interactive: bool = True) -> None:
+        """interactive: False for scripted runs (--screenshot): nothing may ask the user (an autosave
+        is then left in place and reported in the session's load_warnings, not offered)."""
         self.computer_factory = computer_factory
+        self.interactive = interactive
         self.dialogs_factory = dialogs_factory
         self.recent = recent or RecentFiles()
         self.window_kwargs = window_kwargs or {}
@@ -127,23 +130,20 @@ class App:
             self.replacing = False
 
     def _session_for(self, video_path: str, frames) -> Session:
-        session = None
-        autosave = recovery_file(video_path)
-        if autosave is not None:
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(autosave.stat().st_mtime))
-            if self.dialogs_factory(None).ask_recover(Path(video_path).name, when):
-                session = recover_session(video_path)
-        if session is None:
-            try:
-                session = load_session(video_path)
-            except (OSError, ValueError, KeyError):
-                session = None
-        if session is None:
-            session = Session(str(video_path), frames.frame_count, frames.fps)
+        """The saved session (or, if the user says so, the autosave); damaged files are set aside
+        and reported in ``session.load_warnings``, which the window shows."""
+        ask = self._ask_recover(video_path) if self.interactive else None
+        session = open_session(video_path, frames.frame_count, frames.fps, ask_recover=ask)
         session.video_path = str(video_path)
         session.frame_count, session.fps = frames.frame_count, frames.fps or session.fps
         session.current = min(session.current, max(frames.frame_count - 1, 0))
         return session
+
+    def _ask_recover(self, video_path: str) -> Callable[[Path], bool]:
+        def ask(autosave: Path) -> bool:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(autosave.stat().st_mtime))
+            return self.dialogs_factory(None).ask_recover(Path(video_path).name, when)
+        return ask
 
 
 class _NoComputer:
@@ -166,9 +166,12 @@ def run(video_path: str | None = None, computer_factory: ComputerFactory | None 
 
     screenshot : save an image of the window once the frame's 3D result is shown, then quit
                  (for `handviewer demo --screenshot PATH`; use under Xvfb on a headless machine).
-    frame      : the frame to show first.
+    frame      : the frame to show first. Without `screenshot`, None or 0 keep the frame the saved
+                 session was on (the command line passes 0 when --frame is not given).
     refined    : with `screenshot`: refine the frame first and show before and after side by side,
                  with the occupancy density of the right hand (the README's picture).
+    A screenshot run never asks anything: an autosave is not recovered (it is kept) and what went
+    wrong reading the session files is printed to stderr as "handviewer: warning: ..." lines.
     """
     if computer_factory is None:
         raise ValueError("computer_factory is required (e.g. handviewer.pipeline.VideoPipeline)")
@@ -181,11 +184,13 @@ def run(video_path: str | None = None, computer_factory: ComputerFactory | None 
     # Our own event loop, ended when the user closes the window (not while one video replaces
     # another), rather than app.exec()/app.quit(): run() then also works inside an existing app.
     loop = QEventLoop()
-    hv = App(computer_factory)
+    hv = App(computer_factory, interactive=screenshot is None)
     hv.on_last_closed = lambda: loop.exit(0)
-    window = hv.open(video_path, predictions=predictions, frame=frame)
+    window = hv.open(video_path, predictions=predictions, frame=start_frame(frame, screenshot))
     outcome: dict = {}
     if screenshot is not None:
+        for warning in window.session.load_warnings:
+            print(f"handviewer: warning: {warning}", file=sys.stderr)
         outcome = _screenshot_when_ready(window, screenshot, timeout_s, refined, frame)
     code = loop.exec()
     if outcome.get("error"):
@@ -193,6 +198,12 @@ def run(video_path: str | None = None, computer_factory: ComputerFactory | None 
         print(f"handviewer: error: {outcome['error']}", file=sys.stderr)
         return 1
     return code
+
+
+def start_frame(frame: int | None, screenshot: str | None) -> int | None:
+    """The frame `run` opens on: a screenshot run shows the frame asked for; otherwise None or 0 (what the
+    command line passes when --frame is not given) keep the frame the saved session was on (None)."""
+    return frame if screenshot is not None else (frame or None)
 
 
 def _screenshot_when_ready(window: MainWindow, path: str, timeout_s: float, refined: bool = False,

@@ -8,10 +8,15 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLineEdit, QMessageBox, QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
-from handviewer.gui.export import EXPORT_FORMATS, ExportOptions
+from handviewer.gui.export import ExportOptions
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.gif);;All files (*)"
 PREDICTIONS_FILTER = "Keypoints or predictions (*.json *.npz *.csv);;All files (*)"
+
+
+def save_question(name: str) -> str:
+    """The close prompt's question: it is about the user's edits, not the video file."""
+    return f"Save your edits (keypoints, flags) for {name}?"
 
 
 class Dialogs:
@@ -39,11 +44,17 @@ class Dialogs:
             "Restore it?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
 
-    def ask_save_changes(self, name: str) -> str:
-        """'save', 'discard' or 'cancel'."""
+    def ask_save_changes(self, name: str, session_file: str = "") -> str:
+        """'save', 'discard' or 'cancel'. name: the video's file name; session_file: where the edits go."""
         b = QMessageBox.StandardButton
-        answer = QMessageBox.question(self.parent, "Unsaved changes", f"Save your changes to {name}?",
-                                      b.Save | b.Discard | b.Cancel, b.Save)
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits", save_question(name),
+                          b.Save | b.Discard | b.Cancel, self.parent)
+        box.setDefaultButton(b.Save)
+        if session_file:
+            box.setInformativeText(f"They are saved to the session file {session_file}; the video is not changed.")
+        box.exec()
+        clicked = box.clickedButton()
+        answer = box.standardButton(clicked) if clicked is not None else b.Cancel
         return {b.Save: "save", b.Discard: "discard"}.get(answer, "cancel")
 
     def show_error(self, title: str, message: str) -> None:
@@ -62,20 +73,13 @@ class Dialogs:
 
 
 class ExportDialog(QDialog):
-    """Formats (checkboxes), frames (all / verified / refined), output folder."""
+    """Frames (all / verified / refined), refined or initial estimates, meshes, output folder. The
+    files are always the same set (`handviewer.pipeline.export`), those of `handviewer process`."""
 
     def __init__(self, default_dir: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         form = QFormLayout()
-        self.format_boxes = {}
-        formats = QVBoxLayout()
-        for key, label in EXPORT_FORMATS.items():
-            box = QCheckBox(label)
-            box.setChecked(key in ("interhand_json", "metrics_csv"))
-            self.format_boxes[key] = box
-            formats.addWidget(box)
-        form.addRow("Formats", formats)
         self.frame_group = QButtonGroup(self)
         frames = QHBoxLayout()
         for k, (key, label) in enumerate((("all", "All frames"), ("verified", "Verified"), ("refined", "Refined"))):
@@ -88,6 +92,8 @@ class ExportDialog(QDialog):
         self.refined = QCheckBox("Use the refined estimate where there is one")
         self.refined.setChecked(True)
         form.addRow(self.refined)
+        self.meshes = QCheckBox("Also per-frame PLY meshes")
+        form.addRow(self.meshes)
         folder = QHBoxLayout()
         self.out_dir = QLineEdit(default_dir)
         browse = QPushButton("Browse…")
@@ -108,6 +114,5 @@ class ExportDialog(QDialog):
             self.out_dir.setText(path)
 
     def options(self) -> ExportOptions:
-        formats = tuple(k for k, box in self.format_boxes.items() if box.isChecked())
         choice = self.frame_group.checkedButton().property("choice")
-        return ExportOptions(formats, choice, self.out_dir.text(), self.refined.isChecked())
+        return ExportOptions(choice, self.out_dir.text(), self.refined.isChecked(), self.meshes.isChecked())

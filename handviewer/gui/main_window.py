@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -26,7 +27,7 @@ from handviewer.gui.scene_view import SceneView
 from handviewer.gui.session_model import SessionModel
 from handviewer.gui.timeline import Timeline
 from handviewer.gui.workers import Job
-from handviewer.session import Autosaver, RecentFiles, Session, discard_recovery, save_session
+from handviewer.session import Autosaver, RecentFiles, Session, discard_recovery, project_paths, save_session
 
 AUTOSAVE_MS = 30_000
 
@@ -174,6 +175,9 @@ class MainWindow(QMainWindow):
         self.model.reset.connect(self._sync_view_actions)
         self._update_history()
         self._sync_view_actions()
+        if self.session.load_warnings:  # what went wrong reading the session files (set aside, not recovered)
+            self.warning_banner.show_warnings(list(self.session.load_warnings))
+            self.status_label.setText(f"⚠ {self.session.load_warnings[0]}")
 
     # ------------------------------------------------------------------ start / stop
     def showEvent(self, event) -> None:  # noqa: N802
@@ -193,7 +197,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if not self._shut_down and self.session.dirty and self.session.video_path:
-            answer = self.dialogs.ask_save_changes(Path(self.session.video_path).name)
+            answer = self.dialogs.ask_save_changes(Path(self.session.video_path).name,
+                                                   project_paths(self.session.video_path).project.name)
             if answer == "cancel" or (answer == "save" and not self.save()):
                 event.ignore()
                 return
@@ -275,13 +280,11 @@ class MainWindow(QMainWindow):
 
     def export(self, options: ExportOptions) -> Job:
         frames = self.session.frames_for(options.frames)
-        stem = Path(self.session.video_path).stem if self.session.video_path else "handviewer"
         job = Job("export", export_job, (self.computer, dict(self.session.results), frames, options,
-                                         dict(self.session.flags), stem),
+                                         dict(self.session.flags), asdict(self.session.settings)),
                   label=f"Exporting {len(frames)} frames", show_progress=True,
                   on_partial=self.model.set_results,
-                  on_result=lambda paths: self.status_label.setText(f"Exported {len(paths)} file(s) to "
-                                                                    f"{options.out_dir}"),
+                  on_result=lambda out: self.status_label.setText(f"Exported {len(frames)} frame(s) to {out}"),
                   on_error=lambda message: self.show_error("Export failed", message))
         return self.controller.queue.submit(job)
 

@@ -215,11 +215,16 @@ class WarningBanner(QFrame):
         layout.setContentsMargins(8, 4, 4, 4)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.warnings: list[str] = []
         self.hide()
 
     @Slot(list)
     def show_warnings(self, warnings: list[str]) -> None:
+        """Add warnings to those shown (session files at open, then the inputs after warm-up);
+        after a dismiss the banner starts afresh."""
         if not warnings:
             return
-        self.label.setText("\n".join(f"⚠ {w}" for w in warnings))
+        shown = [] if self.isHidden() else self.warnings
+        self.warnings = shown + [w for w in warnings if w not in shown]
+        self.label.setText("\n".join(f"⚠ {w}" for w in self.warnings))
         self.show()

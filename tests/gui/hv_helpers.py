@@ -16,6 +16,7 @@ class FakeDialogs:
         self.recover = True
         self.save_answer = "discard"
         self.asked: list[str] = []
+        self.save_prompts: list[tuple[str, str]] = []  # (video name, session file) of each close prompt
 
     def open_video(self):
         return self.video
@@ -31,8 +32,9 @@ class FakeDialogs:
         self.asked.append("recover")
         return self.recover
 
-    def ask_save_changes(self, name):
+    def ask_save_changes(self, name, session_file=""):
         self.asked.append("save")
+        self.save_prompts.append((name, session_file))
         return self.save_answer
 
     def show_error(self, title, message):
