@@ -163,12 +163,12 @@ def interhand(pipe: Pipeline, folder: Path, settings: RefineSettings, push_mm: f
 def every_frame_pushed():
     """The refinement before quiet frames were skipped: every frame counts as touching from step 0."""
     module = sys.modules["handviewer.refine.refine"]  # the package re-exports a function of that name
-    saved = module.QUIET_LOSS, module.QUIET_CHECK_EVERY
-    module.QUIET_LOSS, module.QUIET_CHECK_EVERY = float("-inf"), 1
+    saved = module.QUIET_LOSS
+    module.QUIET_LOSS = float("-inf")
     try:
         yield
     finally:
-        module.QUIET_LOSS, module.QUIET_CHECK_EVERY = saved
+        module.QUIET_LOSS = saved
 
 
 def speed(pipe: Pipeline, settings: RefineSettings) -> None:

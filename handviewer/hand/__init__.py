@@ -10,6 +10,7 @@ import importlib
 _LAZY = {
     "HandModel": "handviewer.hand.model",
     "HandParams": "handviewer.hand.params",
+    "PairParams": "handviewer.hand.pair",
     "random_params": "handviewer.hand.params",
     "default_params": "handviewer.hand.params",
     "clamp_angles": "handviewer.hand.params",

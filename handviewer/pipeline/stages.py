@@ -20,7 +20,8 @@ from handviewer.hand import HandModel, fit_ik
 from handviewer.hand.params import HandParams, default_params
 from handviewer.intersect import count_intersections, occupancy_count, penetration_depths
 from handviewer.pipeline.settings import RefineSettings
-from handviewer.refine import EnergyWeights, PairParams, refine, reprojection_px
+from handviewer.hand.pair import PairParams
+from handviewer.refine import EnergyWeights, refine, reprojection_px
 from handviewer.pipeline.results import FrameMetrics, FrameResult, HandsEstimate
 from handviewer.uplift.inputs import MIN_VISIBLE, visibility
 

@@ -7,30 +7,28 @@ from dataclasses import dataclass
 import torch
 
 from handviewer.intersect import intersection_loss
+from handviewer.io import camera
 
 FLIP = torch.tensor([-1.0, 1.0, 1.0])
 
 
 @dataclass(frozen=True)
 class EnergyWeights:
-    """Scales that make each term about 1 for a typical error: 2D in units of `sigma_px`, 3D in units
-    of `sigma_mm`. `intersection` multiplies the intersection loss (sum of p^2 over the tested points)."""
+    """Internal scales of the data terms, which make each term about 1 for a typical error: 2D in units
+    of `sigma_px`, 3D in units of `sigma_mm`. The intersection loss's weight is the user's
+    `RefineSettings.weight`, not one of these."""
 
-    intersection: float = 1.0
     reprojection: float = 1.0
     sigma_px: float = 8.0
     initial: float = 1.0
     sigma_mm: float = 10.0
-    temporal: float = 0.0  # > 0: pull each frame towards its neighbours in the batch (frames in order)
     margin_logit: float = 0.0  # > 0: inflate the occupancy so that hands end with a small gap
 
 
 def project(joints: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
-    """(N, 2, 21, 3) mm, K (N, 3, 3) -> (N, 2, 21, 2) px."""
-    z = joints[..., 2:3].clamp_min(1.0)
-    f = torch.stack([K[:, 0, 0], K[:, 1, 1]], -1)[:, None, None]
-    c = torch.stack([K[:, 0, 2], K[:, 1, 2]], -1)[:, None, None]
-    return joints[..., :2] / z * f + c
+    """(N, 2, 21, 3) mm, K (N, 3, 3) -> (N, 2, 21, 2) px: `io.camera.project` with z clamped to
+    >= 1 mm, so that a joint behind the camera still has finite pixels and a gradient."""
+    return camera.project(joints, K, min_depth_mm=1.0)
 
 
 def _visible_confidence(keypoints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -75,9 +73,8 @@ def frame_confidence(keypoints: torch.Tensor) -> torch.Tensor:
 
 
 def data_residuals(joints, initial, keypoints, K, weights: EnergyWeights, confidence=None) -> torch.Tensor:
-    """(N, R) residuals whose squares sum to each frame's data terms without the temporal term
-    (R = 126 distances to the initial estimate, + 84 reprojection errors when keypoints are given):
-    the least-squares form that `refine.fit_data_terms` solves. With `confidence` (N,) (see
+    """(N, R) residuals whose squares sum to each frame's data terms (R = 126 distances to the initial
+    estimate, + 84 reprojection errors when keypoints are given): the least-squares form that `refine.fit_data_terms` solves. With `confidence` (N,) (see
     `frame_confidence`), joints etc. may hold one hand per row (N, 1, 21, 3): its share of the frame's terms."""
     parts = [((weights.initial / 42) ** 0.5 / weights.sigma_mm) * (joints - initial).flatten(1)]
     if keypoints is not None and K is not None and weights.reprojection > 0:
@@ -86,12 +83,8 @@ def data_residuals(joints, initial, keypoints, K, weights: EnergyWeights, confid
 
 
 def data_terms(joints, initial, keypoints, K, weights: EnergyWeights) -> torch.Tensor:
-    """(N,) reprojection + distance-to-initial (+ temporal) energy. keypoints/K may be None (3D only)."""
-    e = data_residuals(joints, initial, keypoints, K, weights).square().sum(-1)
-    if weights.temporal > 0 and joints.shape[0] > 1:
-        step = ((joints[1:] - joints[:-1]) / weights.sigma_mm).square().sum(-1).mean((1, 2))
-        e = e + weights.temporal * (torch.cat([step, step.new_zeros(1)]) + torch.cat([step.new_zeros(1), step]))
-    return e
+    """(N,) reprojection + distance-to-initial energy. keypoints/K may be None (3D only)."""
+    return data_residuals(joints, initial, keypoints, K, weights).square().sum(-1)
 
 
 def intersection_term(net, joints, point_set: str, both: bool, vertices=None, margin_logit: float = 0.0,

@@ -1,8 +1,8 @@
 """Per-frame refinement: move both hands' poses (bone lengths held) to resolve intersections while
 staying true to the 2D keypoints and the initial 3D estimate.
 
-Minimises  weight * intersection loss + reprojection error + distance to the initial estimate
-(+ temporal smoothness), with joint limits enforced by projection after every step. "Safe" mode
+Minimises  weight * intersection loss + reprojection error + distance to the initial estimate,
+each frame on its own, with joint limits enforced by projection after every step. "Safe" mode
 (after IHMR) optimises one parameter group at a time and keeps a group's change for a frame only
 if the intersection loss went down, the reprojection error (when 2D keypoints are given) did not go
 up, and the hands stay within `SAFE_BUDGET_MM` (mean joint displacement) of the initial estimate.
@@ -11,15 +11,16 @@ up, and the hands stay within `SAFE_BUDGET_MM` (mean joint displacement) of the 
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass, fields
 
 import torch
 
-from handviewer.hand.kinematics import Pose, forward_kinematics
-from handviewer.hand.lm import levenberg_marquardt
-from handviewer.hand.params import HandParams, clamp_angles, limits
-from handviewer.pipeline.settings import RefineSettings
 from handviewer.device_constants import flip_x
+from handviewer.hand.kinematics import forward_kinematics
+from handviewer.hand.lm import levenberg_marquardt
+from handviewer.hand.pair import PairParams
+from handviewer.hand.params import HandParams, clamp_angles, limits
+from handviewer.intersect import boxes_overlap
+from handviewer.pipeline.settings import RefineSettings
 from handviewer.refine.energy import (
     EnergyWeights, data_residuals, data_terms, frame_confidence, intersection_term, reprojection_term,
 )
@@ -36,66 +37,8 @@ RELAX_FRACTIONS = (0.8, 0.6, 0.4, 0.2)
 _LR = {"trans": 1.0, "rot": 0.01, "angles": 0.02}
 SAFE_BUDGET_MM = 5.0
 # A frame whose intersection term is below QUIET_LOSS (e.g. 10 points at p = 0.01) counts as not
-# touching; with the temporal term (every frame moves) all frames are re-checked every
-# QUIET_CHECK_EVERY steps (a step moves a hand about 1 mm).
+# touching.
 QUIET_LOSS = 1e-3
-QUIET_CHECK_EVERY = 5
-# With the temporal term (which the data fit leaves out), refinement ends early when no frame touches
-# and no frame's data terms changed by more than this since the last check (the terms are about 1
-# for a typical error, 1e-3 is ~0.3 mm or ~0.3 px). A change either way counts: Adam's first steps
-# move every parameter by about one learning rate, so terms that start near their minimum rise first.
-SETTLED_CHANGE = 1e-3
-
-
-@dataclass
-class PairParams:
-    """Both hands of N frames; the left hand is the mirrored right hand `left` (see HandParams)."""
-
-    right: HandParams
-    left: HandParams
-
-    def _pose_both(self):
-        """Forward kinematics of the right hands and the (unmirrored) left hands in one batched call:
-        (2N, ...) Pose, rights first. One call instead of two halves the small torch ops per step."""
-        both = HandParams(**{k: torch.cat([v, getattr(self.left, k)]) for k, v in self.right.tensors().items()})
-        return forward_kinematics(both)
-
-    def joints(self) -> torch.Tensor:
-        """(N, 2, 21, 3) mm, camera frame."""
-        j = self._pose_both().joints
-        n = j.shape[0] // 2
-        return torch.stack([j[:n], j[n:] * flip_x(j)], 1)
-
-    def joints_and_vertices(self, touching_only: bool = False, frames: torch.Tensor | None = None
-                            ) -> tuple[torch.Tensor, torch.Tensor]:
-        """((N, 2, 21, 3), (N, 2, V, 3)) mm: joints and `plain`-mesh vertices, camera frame.
-
-        touching_only: pose the vertices only of frames whose hands' padded boxes overlap (the
-        intersection loss skips the others), and only of `frames` ((N,) bool) when given; the
-        others' are left 0. Most frames of a video have the hands apart, and posing vertices costs
-        more than the joints.
-        """
-        from handviewer.hand.mesh import pose_vertices
-        from handviewer.intersect import boxes_overlap
-
-        pose = self._pose_both()
-        n, flip = pose.joints.shape[0] // 2, flip_x(pose.joints)
-        joints = torch.stack([pose.joints[:n], pose.joints[n:] * flip], 1)
-        rig = _plain_rig(self.right.angles.dtype, self.right.angles.device)
-        if touching_only:
-            with torch.no_grad():
-                near = boxes_overlap(joints[:, 0], joints[:, 1])
-                near = near & frames if frames is not None else near
-            rows = torch.nonzero(torch.cat([near, near]))[:, 0]
-            some = Pose(**{f.name: getattr(pose, f.name)[rows] for f in fields(Pose)})
-            v = pose.joints.new_zeros(2 * n, rig.offset.shape[0], 3).index_put((rows,), pose_vertices(some, rig))
-        else:
-            v = pose_vertices(pose, rig)
-        verts = torch.stack([v[:n], v[n:] * flip], 1)
-        return joints, verts
-
-    def detach(self) -> "PairParams":
-        return PairParams(self.right.map(lambda t: t.detach().clone()), self.left.map(lambda t: t.detach().clone()))
 
 
 def refine(
@@ -106,18 +49,18 @@ def refine(
     settings: RefineSettings,
     weights: EnergyWeights | None = None,
 ) -> Generator[tuple[float, str], None, PairParams]:
-    """Refine N frames at once (each frame's energy is independent unless `weights.temporal` > 0).
+    """Refine N frames at once, each frame on its own (a batch gives each frame what refining it
+    alone would, up to float rounding).
 
     start: initial parameters (both hands present in every frame; frames with a missing hand should
     not be passed). keypoints (N, 2, 21, 3) px + confidence or None; K (N, 3, 3) or None.
-    Yields progress; closing the generator stops at the next step. Returns the refined parameters.
-    Three stages: the data terms alone (Levenberg-Marquardt), Adam on the frames whose hands touch,
-    each until its hands are apart (at most `settings.steps` steps), then those frames back towards
-    their data fit as far as their hands stay apart.
+    settings.weight multiplies the intersection term; weights: the data terms' scales (default
+    `EnergyWeights()`). Yields progress; closing the generator stops at the next step. Returns the
+    refined parameters. Three stages: the data terms alone (Levenberg-Marquardt), Adam on the frames
+    whose hands touch, each until its hands are apart (at most `settings.steps` steps), then those
+    frames back towards their data fit as far as their hands stay apart.
     """
-    weights = weights or EnergyWeights(intersection=settings.weight)
-    if weights.intersection != settings.weight:
-        weights = EnergyWeights(**{**weights.__dict__, "intersection": settings.weight})
+    weights = weights or EnergyWeights()
     with torch.no_grad():
         initial = start.joints()
     if len(initial) == 0:
@@ -132,55 +75,11 @@ def refine(
         yield 0.0, "refining: fitting the keypoints"
         pair = fit_data_terms(pair, initial, keypoints, K, weights)
     fitted = _flatten(pair)
-    # 2. Adam on the frames whose hands touch, each until it no longer does. Every frame now sits at the minimum
-    # of its data terms (the temporal term aside), so only those have anything left to do, and only
-    # they enter the energy: Adam moves a parameter by about one learning rate per step whatever the
-    # size of its gradient, so even the ~0 data gradient of a settled frame would jitter it, while an
-    # exactly zero gradient leaves it in place.
-    everyone = weights.temporal > 0  # the temporal term couples neighbours: every frame moves
-    touched = torch.zeros(len(initial), dtype=torch.bool, device=initial.device)
-    live = touched.clone()  # without the temporal term: touched and not yet apart
-    done = fitted.clone()  # without it: each frame's pose at the first step its hands were apart
-    tensors = [getattr(h, n).requires_grad_(True) for h in (pair.right, pair.left) for n in POSE_FIELDS]
-    opt = torch.optim.Adam([{"params": [t], "lr": _LR[n]} for t, n in zip(tensors, POSE_FIELDS * 2)])
-    last_check, steps = None, 0
-    for step in range(settings.steps):
-        # Which frames touch (intersection term >= QUIET_LOSS) is checked for all frames at step 0;
-        # those are pushed from then on and the others, which do not move, never enter the network
-        # again. Adam would move hands that merely nearly touch millimetres for the tiny term, hence
-        # the threshold. With the temporal term every frame moves: all are checked every
-        # QUIET_CHECK_EVERY steps, and pushed from the first check at which they touch.
-        check = step == 0 or (everyone and (step % QUIET_CHECK_EVERY == 0 or step == settings.steps - 1))
-        opt.zero_grad(set_to_none=True)
-        data, inter = _energy(net, pair, initial, keypoints, K, settings, weights,
-                              None if check else touched if everyone else live)
-        touching = inter.detach() >= QUIET_LOSS
-        if check:
-            touched = touched | touching
-            live = live | touching
-        if not everyone:
-            # A frame is done at the first step its hands no longer touch: further steps could only
-            # trade its data terms against an intersection term that is already ~0 (stage 3 does
-            # that faster). Frames are independent (Adam is elementwise), so each stops on its own
-            # and a batch gives each frame what refining it alone would.
-            apart = live & ~touching
-            done = torch.where(apart[:, None], _flatten(pair), done)
-            live = live & touching
-            if not live.any():
-                break
-        elif check:  # the temporal term, which the data fit leaves out, must also have settled
-            if last_check is not None and float((last_check - data.detach()).abs().max()) < SETTLED_CHANGE and not touching.any():
-                break
-            last_check = data.detach()
-        pushed = weights.intersection * torch.where(touched, inter, 0.0)
-        (data + pushed if everyone else torch.where(live, data + pushed, 0.0)).sum().backward()
-        opt.step()
-        _clamp(pair)
-        steps = step + 1
-        yield steps / max(settings.steps, 1), f"refining: step {steps}/{settings.steps}"
+    # 2. Adam on the frames whose hands touch, each until it no longer does.
+    pair, touched, live, done, steps = yield from _push_apart(net, pair, initial, keypoints, K, settings, weights)
     # 3. Adam's push moves every parameter, more than resolving the contact needs: take the pushed
     # frames back towards their data fit as far as their hands stay apart.
-    if not everyone and bool(touched.any()):
+    if bool(touched.any()):
         # Frames done earlier kept drifting on Adam's momentum (zero gradient, nonzero update):
         # they take their pose from the step they were done; frames still touching, their last.
         x = torch.where((touched & ~live)[:, None], done, _flatten(pair))
@@ -190,13 +89,54 @@ def refine(
     return pair.detach()
 
 
+def _push_apart(net, pair: PairParams, initial, keypoints, K, settings: RefineSettings, weights: EnergyWeights):
+    """Stage 2 of `refine`: Adam on the frames whose hands touch, each until they no longer do.
+
+    Every frame sits at the minimum of its data terms (stage 1), so only the touching ones have
+    anything left to do, and only they enter the energy: Adam moves a parameter by about one
+    learning rate per step whatever the size of its gradient, so even the ~0 data gradient of a
+    settled frame would jitter it, while an exactly zero gradient leaves it in place.
+    Which frames touch (intersection term >= QUIET_LOSS) is checked for all frames at step 0 only;
+    the others never enter the network again (Adam would move hands that merely nearly touch
+    millimetres for the tiny term, hence the threshold).
+    Yields progress; returns (pair, touched (N,) bool: pushed at all, live (N,) bool: still
+    touching at the end, done (N, 74): each frame's pose at the first step its hands were apart
+    (see `_flatten`), steps taken).
+    """
+    touched = torch.zeros(len(initial), dtype=torch.bool, device=initial.device)
+    live = touched.clone()  # touched and not yet apart
+    done = _flatten(pair)
+    tensors = [getattr(h, n).requires_grad_(True) for h in (pair.right, pair.left) for n in POSE_FIELDS]
+    opt = torch.optim.Adam([{"params": [t], "lr": _LR[n]} for t, n in zip(tensors, POSE_FIELDS * 2)])
+    steps = 0
+    for step in range(settings.steps):
+        opt.zero_grad(set_to_none=True)
+        data, inter = _energy(net, pair, initial, keypoints, K, settings, weights, live if step else None)
+        touching = inter.detach() >= QUIET_LOSS
+        if step == 0:
+            touched, live = touching, touching
+        # A frame is done at the first step its hands no longer touch: further steps could only
+        # trade its data terms against an intersection term that is already ~0 (stage 3 does that
+        # faster). Frames are independent (Adam is elementwise), so each stops on its own.
+        done = torch.where((live & ~touching)[:, None], _flatten(pair), done)
+        live = live & touching
+        if not live.any():
+            break
+        torch.where(live, data + settings.weight * inter, 0.0).sum().backward()
+        opt.step()
+        _clamp(pair)
+        steps = step + 1
+        yield steps / max(settings.steps, 1), f"refining: step {steps}/{settings.steps}"
+    return pair, touched, live, done, steps
+
+
 def fit_data_terms(pair: PairParams, initial: torch.Tensor, keypoints: torch.Tensor | None, K: torch.Tensor | None,
                    weights: EnergyWeights, iterations: int = DATA_FIT_ITERATIONS) -> PairParams:
     """Each frame's pose (both hands, bone lengths held) at the minimum of its data terms: the
     reprojection error to the keypoints and the distance to `initial` (N, 2, 21, 3) mm; within the
     joint limits. keypoints (N, 2, 21, 3) px + confidence, K (N, 3, 3) px.
 
-    Without the temporal term a frame's data terms are a sum over its two hands, so each hand is
+    A frame's data terms are a sum over its two hands, so each hand is
     its own 37-parameter problem: Levenberg-Marquardt on 2N rows, one FK call of 2N * 38 hands
     per iteration (half the FK and an eighth of the linear algebra of solving both hands at once)."""
     n, flip = len(initial), flip_x(initial, torch.float64)
@@ -264,20 +204,6 @@ def _relax(net, pair: PairParams, fitted: torch.Tensor, frames: torch.Tensor, se
     return out
 
 
-def _plain_rig(dtype, device):
-    """The plain mesh's rig on `device` in `dtype`, built once per pair."""
-    from handviewer.hand.mesh import MeshRig
-    from handviewer.hand.model import topology
-
-    key = (str(dtype), str(device))
-    if key not in _RIGS:
-        _RIGS[key] = MeshRig(topology("plain"), device=device, dtype=dtype)
-    return _RIGS[key]
-
-
-_RIGS: dict = {}
-
-
 def _intersection(net, pair: PairParams, settings, weights, joints=None, verts=None, frames=None) -> torch.Tensor:
     """(N,) intersection term of the settings' variant (posing the plain meshes when it needs them);
     frames (N,) bool: evaluate only these (the others get 0)."""
@@ -291,13 +217,24 @@ def _intersection(net, pair: PairParams, settings, weights, joints=None, verts=N
 
 def _energy(net, pair, initial, keypoints, K, settings, weights, frames=None) -> tuple[torch.Tensor, torch.Tensor]:
     """(N,) data terms and (N,) intersection term (0 for frames not in `frames`, when given), unweighted."""
-    use_mesh = weights.intersection > 0 and settings.point_set == "mesh"
-    joints, verts = pair.joints_and_vertices(touching_only=True, frames=frames) if use_mesh else (pair.joints(), None)
+    use_mesh = settings.weight > 0 and settings.point_set == "mesh"
+    joints, verts = pair.joints_and_vertices(_touching(frames)) if use_mesh else (pair.joints(), None)
     e = data_terms(joints, initial, keypoints, K, weights)
     inter = torch.zeros_like(e)
-    if weights.intersection > 0:
+    if settings.weight > 0:
         inter = _intersection(net, pair, settings, weights, joints, verts, frames)
     return e, inter
+
+
+def _touching(frames: torch.Tensor | None):
+    """For `PairParams.joints_and_vertices`: the frames whose hands' padded boxes overlap (the
+    intersection loss skips the others), and of those only `frames` ((N,) bool) when given."""
+
+    def select(joints: torch.Tensor) -> torch.Tensor:
+        near = boxes_overlap(joints[:, 0], joints[:, 1])
+        return near & frames if frames is not None else near
+
+    return select
 
 
 def _clamp(pair: PairParams) -> None:
@@ -322,7 +259,7 @@ def _refine_safe(net, start, initial, keypoints, K, settings, weights):
         for _ in range(per_group):
             opt.zero_grad(set_to_none=True)
             data, inter = _energy(net, trial, initial, keypoints, K, settings, weights)
-            (data + weights.intersection * inter).sum().backward()
+            (data + settings.weight * inter).sum().backward()
             opt.step()
             _clamp(trial)
             done += 1

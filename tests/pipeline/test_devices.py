@@ -15,7 +15,7 @@ from handviewer.pipeline.stages import Initial, Pipeline
 from handviewer.pipeline.settings import RefineSettings
 from handviewer.pipeline.process import process_video
 from handviewer.progress import drain
-from handviewer.refine import PairParams
+from handviewer.hand.pair import PairParams
 
 from hv_pairs import intersecting_pairs
 

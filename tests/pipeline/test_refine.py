@@ -5,7 +5,7 @@ from handviewer.hand import HandModel
 from handviewer.intersect import count_intersections
 from handviewer.pipeline.stages import Pipeline
 from handviewer.pipeline.settings import RefineSettings
-from handviewer.refine import PairParams
+from handviewer.hand.pair import PairParams
 from handviewer.refine.energy import project
 
 from hv_pairs import intersecting_pairs
@@ -92,12 +92,14 @@ def test_imported_predictions_are_fitted_by_ik():
 
 
 def test_vertices_are_posed_only_where_the_hands_can_touch(occupancy):
+    from handviewer.intersect import boxes_overlap
+
     pushed, _ = intersecting_pairs(2, seed=6)
     pushed[1, 1, :, 0] += 400.0  # frame 1: the left hand far aside
     pipe = Pipeline(occupancy=occupancy, uplift=object())
     pair = pipe.initial_from_joints(pushed).pair
     j_all, v_all = pair.joints_and_vertices()
-    j_some, v_some = pair.joints_and_vertices(touching_only=True)
+    j_some, v_some = pair.joints_and_vertices(select=lambda j: boxes_overlap(j[:, 0], j[:, 1]))
     assert torch.equal(j_all, j_some)
     assert torch.allclose(v_some[0], v_all[0], atol=1e-4)  # touching: posed as usual
     assert v_some[1].abs().max() == 0  # apart: skipped (the loss never reads them)
@@ -128,11 +130,10 @@ def test_quiet_frames_skip_the_network_and_stay_put(occupancy, monkeypatch):
     moved = np.linalg.norm(skipped - init.joints.numpy(), axis=-1).max(axis=(1, 2))
     assert (moved[2:] < 1.0).all()  # hands that do not touch stay where the estimate put them
 
-    monkeypatch.setattr(refine_module, "QUIET_CHECK_EVERY", 1)  # every step a full check: no skipping
-    _, full = run(pipe, frames, settings)
-    # Intersecting frames are refined as without skipping (up to float noise: the network sees
-    # other batch sizes, and Adam amplifies the difference).
-    assert np.abs(skipped[:2] - full.joints().detach().numpy()[:2]).max() < 1.0
+    _, alone = run(pipe, frames[:2], settings)  # the intersecting frames without the quiet ones
+    # Intersecting frames are refined as without the quiet frames (up to float noise: the network
+    # sees other batch sizes, and Adam amplifies the difference).
+    assert np.abs(skipped[:2] - alone.joints().detach().numpy()).max() < 1.0
 
 
 def drain_messages(gen):
@@ -258,11 +259,8 @@ def test_a_frame_is_refined_the_same_in_a_batch_as_alone(occupancy):
         assert np.abs(alone.joints().detach().numpy()[0] - batch[i]).max() < 0.1, i
 
 
-def test_the_temporal_term_smooths_jittery_frames(occupancy):
-    """Far-apart hands (nothing touches), 3D input jittering 6 mm from frame to frame: without the
-    temporal term nothing moves; with it, every frame moves and the jitter shrinks."""
-    from handviewer.refine.energy import EnergyWeights
-
+def test_frames_whose_hands_are_apart_stay_put(occupancy):
+    """Far-apart hands (nothing touches), 3D input jittering 6 mm from frame to frame: nothing moves."""
     _, truth = intersecting_pairs(1, seed=5)
     frames = np.repeat(truth, 8, axis=0)
     frames[:, 1, :, 0] += 400.0
@@ -270,14 +268,9 @@ def test_the_temporal_term_smooths_jittery_frames(occupancy):
     pipe = Pipeline(occupancy=occupancy, uplift=object())
     init = pipe.initial_from_joints(frames)
 
-    def jitter(joints):
-        return np.linalg.norm(np.diff(joints, axis=0), axis=-1).mean()
-
     _, still = drain_messages(pipe.refine(init, None, None, RefineSettings(steps=40)))
-    _, smooth = drain_messages(pipe.refine(init, None, None, RefineSettings(steps=40), EnergyWeights(temporal=1.0)))
     start = init.pair.joints().detach().numpy()
     assert np.allclose(still.joints().detach().numpy(), start, atol=1e-4)
-    assert jitter(smooth.joints().detach().numpy()) < 0.8 * jitter(start)
 
 
 def test_refining_no_frames_returns_no_frames(occupancy):

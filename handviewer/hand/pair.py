@@ -1,0 +1,71 @@
+"""Both hands of N frames as one type: a right hand and a left hand, the left a mirrored right hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+import torch
+
+from handviewer.device_constants import flip_x
+from handviewer.hand.kinematics import Pose, forward_kinematics
+from handviewer.hand.mesh import MeshRig, pose_vertices
+from handviewer.hand.model import topology
+from handviewer.hand.params import HandParams
+
+
+@dataclass
+class PairParams:
+    """Both hands of N frames; the left hand is the mirrored right hand `left` (see HandParams)."""
+
+    right: HandParams
+    left: HandParams
+
+    def _pose_both(self) -> Pose:
+        """Forward kinematics of the right hands and the (unmirrored) left hands in one batched call:
+        (2N, ...) Pose, rights first. One call instead of two halves the small torch ops per step."""
+        both = HandParams(**{k: torch.cat([v, getattr(self.left, k)]) for k, v in self.right.tensors().items()})
+        return forward_kinematics(both)
+
+    def joints(self) -> torch.Tensor:
+        """(N, 2, 21, 3) mm, camera frame."""
+        j = self._pose_both().joints
+        n = j.shape[0] // 2
+        return torch.stack([j[:n], j[n:] * flip_x(j)], 1)
+
+    def joints_and_vertices(self, select: Callable[[torch.Tensor], torch.Tensor] | None = None
+                            ) -> tuple[torch.Tensor, torch.Tensor]:
+        """((N, 2, 21, 3), (N, 2, V, 3)) mm: joints and `plain`-mesh vertices, camera frame.
+
+        select: a function of the posed joints (N, 2, 21, 3) mm -> (N,) bool, the frames whose
+        vertices to pose (called without gradients); the others' are left 0. Posing vertices costs
+        more than the joints, and most frames of a video need none (their hands are apart).
+        """
+        pose = self._pose_both()
+        n, flip = pose.joints.shape[0] // 2, flip_x(pose.joints)
+        joints = torch.stack([pose.joints[:n], pose.joints[n:] * flip], 1)
+        rig = _plain_rig(self.right.angles.dtype, self.right.angles.device)
+        if select is not None:
+            with torch.no_grad():
+                chosen = select(joints)
+            rows = torch.nonzero(torch.cat([chosen, chosen]))[:, 0]
+            some = Pose(**{f.name: getattr(pose, f.name)[rows] for f in fields(Pose)})
+            v = pose.joints.new_zeros(2 * n, rig.offset.shape[0], 3).index_put((rows,), pose_vertices(some, rig))
+        else:
+            v = pose_vertices(pose, rig)
+        verts = torch.stack([v[:n], v[n:] * flip], 1)
+        return joints, verts
+
+    def detach(self) -> "PairParams":
+        return PairParams(self.right.map(lambda t: t.detach().clone()), self.left.map(lambda t: t.detach().clone()))
+
+
+def _plain_rig(dtype: torch.dtype, device) -> MeshRig:
+    """The plain mesh's rig on `device` in `dtype`, built once per (dtype, device)."""
+    key = (str(dtype), str(device))
+    if key not in _RIGS:
+        _RIGS[key] = MeshRig(topology("plain"), device=device, dtype=dtype)
+    return _RIGS[key]
+
+
+_RIGS: dict[tuple[str, str], MeshRig] = {}
