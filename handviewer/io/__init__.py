@@ -17,7 +17,8 @@ from handviewer.io.export import (
     export_npz,
     load_metrics_csv,
 )
-from handviewer.io.keypoints import InterHandSamples, load_interhand, load_openpose
+from handviewer.io.keypoints import (InterHandSamples, load_interhand, load_keypoints_any, load_openpose,
+                                     sniff_keypoint_format)
 from handviewer.io.mediapipe_hands import iter_mediapipe, load_mediapipe, resolve_mediapipe_model
 from handviewer.io.own import HandSequence, load_own, save_own
 from handviewer.io.predictions import detect_joint_order, load_predictions
@@ -29,7 +30,7 @@ __all__ = [
     "FileFormatError", "FrameSourceError", "HandIOError", "MissingDependencyError",
     "export_interhand_json", "export_mesh", "export_metadata", "export_metrics_csv", "export_npz",
     "load_metrics_csv",
-    "InterHandSamples", "load_interhand", "load_openpose",
+    "InterHandSamples", "load_interhand", "load_keypoints_any", "load_openpose", "sniff_keypoint_format",
     "iter_mediapipe", "load_mediapipe", "resolve_mediapipe_model",
     "HandSequence", "load_own", "save_own",
     "detect_joint_order", "load_predictions",

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -24,7 +25,8 @@ from handviewer.io.mediapipe_hands import load_mediapipe, resolve_mediapipe_mode
 from handviewer.io.own import HandSequence, load_own, save_own
 
 __all__ = ["Keypoints2D", "load_openpose", "InterHandSamples", "load_interhand", "load_mediapipe",
-           "resolve_mediapipe_model", "HandSequence", "load_own", "save_own"]
+           "resolve_mediapipe_model", "HandSequence", "load_own", "save_own", "sniff_keypoint_format",
+           "load_keypoints_any"]
 
 _OPENPOSE_HANDS = ("hand_right_keypoints_2d", "hand_left_keypoints_2d")  # our hand order: right, left
 _TRAILING_NUMBER = re.compile(r"(\d+)(?!.*\d)")
@@ -85,6 +87,8 @@ def _openpose_frame(file: Path, person: int) -> np.ndarray:
     if person >= len(data["people"]):
         return out
     entry = data["people"][person]
+    if not isinstance(entry, dict):
+        raise FileFormatError(file, f"people[{person}] is not an object with hand keypoints")
     for hand, key in enumerate(_OPENPOSE_HANDS):
         flat = entry.get(key) or []
         try:
@@ -100,6 +104,46 @@ def _openpose_frame(file: Path, person: int) -> np.ndarray:
         xyc[~(xyc[:, 2] > 0)] = np.nan
         out[hand] = xyc
     return out
+
+
+# ---------------------------------------------------------------- either format, by content
+
+KEYPOINT_FORMATS_HINT = "2D keypoints must be a handviewer JSON/NPZ or an OpenPose JSON file or folder"
+
+
+def sniff_keypoint_format(path: str | Path) -> Literal["own", "openpose"]:
+    """Which reader a 2D keypoints file or folder needs, decided by its content, never its name.
+
+    A folder is OpenPose `--write_json` output; an .npz is ours; a .json is ours when its "format"
+    is "handviewer.hands", OpenPose's when it has a "people" list. Anything else raises
+    HandIOError/FileFormatError naming the file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return "openpose"
+    if path.suffix.lower() == ".npz":
+        return "own"
+    if path.suffix.lower() != ".json":
+        raise FileFormatError(path, f"unknown suffix {path.suffix!r}; {KEYPOINT_FORMATS_HINT}")
+    data = read_json(path)
+    if isinstance(data, dict) and "format" in data:
+        return "own"  # load_own says what is wrong with a wrong "format"
+    if isinstance(data, dict) and isinstance(data.get("people"), list):
+        return "openpose"
+    raise FileFormatError(path, f"neither a handviewer hands file (no \"format\") nor an OpenPose file "
+                                f"(no \"people\" list); {KEYPOINT_FORMATS_HINT}")
+
+
+def load_keypoints_any(path: str | Path) -> Keypoints2D:
+    """2D keypoints from our JSON/NPZ or an OpenPose file or folder, chosen by `sniff_keypoint_format`
+    (so `my_openpose.json` holding our format loads as ours). (T, 2, 21, 3) px + confidence."""
+    path = Path(path)
+    if sniff_keypoint_format(path) == "openpose":
+        return load_openpose(path)
+    keypoints = load_own(path).keypoints
+    if keypoints is None:
+        raise FileFormatError(path, "holds 3D joints but no 2D keypoints")
+    return keypoints
 
 
 # ---------------------------------------------------------------- InterHand2.6M
@@ -142,8 +186,11 @@ def load_interhand(data_json: str | Path, camera_json: str | Path, joint_3d_json
     data, cams, j3d = read_json(data_path), read_json(camera_path), read_json(joint_path)
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise FileFormatError(data_path, "not an InterHand2.6M data file: no 'images' list")
-    annotations = {a.get("image_id"): a for a in data.get("annotations", []) if isinstance(a, dict)}
-    rows = [_interhand_image(img, annotations.get(img.get("id")), cams, j3d, data_path, camera_path, joint_path)
+    annotations = _interhand_annotations(data, data_path)
+    for k, img in enumerate(data["images"]):
+        if not isinstance(img, dict):
+            raise FileFormatError(data_path, f"images[{k}] is not an image record (an object), got {img!r:.80}")
+    rows = [_interhand_image(img, annotations.get(_key(img.get("id"))), cams, j3d, data_path, camera_path, joint_path)
             for img in data["images"]]
     if not rows:
         raise FileFormatError(data_path, "no images")
@@ -162,14 +209,42 @@ def load_interhand(data_json: str | Path, camera_json: str | Path, joint_3d_json
     )
 
 
+def _key(value):
+    """A JSON value usable as a dict key (lists and objects are not hashable)."""
+    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+
+
+def _interhand_annotations(data: dict, data_path: Path) -> dict:
+    """{image_id: annotation} of data.json's "annotations" list (absent: none)."""
+    annotations = data.get("annotations", [])
+    if not isinstance(annotations, list):
+        raise FileFormatError(data_path, f"'annotations' must be a list, got {type(annotations).__name__}")
+    return {_key(a.get("image_id")): a for a in annotations if isinstance(a, dict)}
+
+
+def _valid_flags(value, path: Path, what: str) -> np.ndarray:
+    """(42,) bool from a joint_valid list of 42 flags (or 42 x 1); FileFormatError naming `path` otherwise."""
+    try:
+        flags = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise FileFormatError(path, f"{what}: joint_valid must be {2 * NUM_JOINTS} numbers (flags)") from e
+    if flags.size != 2 * NUM_JOINTS:
+        raise FileFormatError(path, f"{what}: joint_valid must hold {2 * NUM_JOINTS} flags (both hands, "
+                                    f"InterHand2.6M order), got {flags.size}")
+    return flags.reshape(2 * NUM_JOINTS) > 0
+
+
 def _interhand_image(img, ann, cams, j3d, data_path, camera_path, joint_path):
     """(joints (2, 21, 3) mm camera frame, Camera, image record, hand type) for one image record."""
     try:
-        capture, camera, frame = str(img["capture"]), str(img["camera"]), str(img["frame_idx"])
-        width, height = int(img["width"]), int(img["height"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise FileFormatError(data_path, "image record lacks capture/camera/frame_idx/width/height: "
-                                         f"{img!r:.200}") from e
+        capture, camera, frame = str(img["capture"]), str(img["camera"]), str(int(img["frame_idx"]))
+        width, height, _ = int(img["width"]), int(img["height"]), int(img.get("id", -1))
+    except (KeyError, TypeError, ValueError, OverflowError) as e:
+        raise FileFormatError(data_path, "image record lacks capture/camera/frame_idx/width/height or has a "
+                                         f"non-integer frame_idx/width/height/id: {img!r:.200}") from e
+    if width <= 0 or height <= 0:
+        raise FileFormatError(data_path, f"image {img.get('id')!r}: width and height must be positive, "
+                                         f"got {width}x{height}")
     try:
         cap = cams[capture]
         campos = np.array(cap["campos"][camera], dtype=np.float64).reshape(3)
@@ -182,12 +257,12 @@ def _interhand_image(img, ann, cams, j3d, data_path, camera_path, joint_path):
     try:
         record = j3d[capture][frame]
         world = np.array(record["world_coord"], dtype=np.float64).reshape(2 * NUM_JOINTS, 3)
-        valid = np.array(record["joint_valid"], dtype=bool).reshape(2 * NUM_JOINTS)
-    except (KeyError, TypeError, ValueError) as e:
-        raise FileFormatError(joint_path, f"no valid world_coord/joint_valid (42 joints) for capture {capture}, "
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        raise FileFormatError(joint_path, f"no valid world_coord (42 joints x 3) for capture {capture}, "
                                           f"frame {frame} ({type(e).__name__}: {e})") from e
-    if ann is not None and "joint_valid" in ann:
-        valid &= np.array(ann["joint_valid"], dtype=bool).reshape(2 * NUM_JOINTS)
+    valid = _valid_flags(record.get("joint_valid"), joint_path, f"capture {capture}, frame {frame}")
+    if isinstance(ann, dict) and "joint_valid" in ann:
+        valid &= _valid_flags(ann["joint_valid"], data_path, f"annotation of image {img.get('id')!r}")
     cam_coord = (world - campos) @ camrot.T  # (42, 3) mm, X_cam = camrot @ (world - campos)
     cam_coord[~valid] = np.nan
     joints = from_interhand(cam_coord).reshape(2, NUM_JOINTS, 3)

@@ -140,6 +140,26 @@ def _check_header(path: Path, head) -> None:
         raise FileFormatError(path, f"joint_order {head.get('joint_order')!r} is not {JOINT_ORDER!r}")
 
 
+def check_unique_frames(path: Path, frame_indices: np.ndarray, what: str) -> None:
+    """FileFormatError naming `path` when a frame index appears twice (rows are looked up by frame)."""
+    values, counts = np.unique(np.asarray(frame_indices), return_counts=True)
+    if (counts > 1).any():
+        repeated = values[counts > 1]
+        raise FileFormatError(path, f"{what}: frame_indices repeat frame {int(repeated[0])}"
+                                    f"{f' (and {len(repeated) - 1} more)' if len(repeated) > 1 else ''}; "
+                                    "each frame may appear once")
+
+
+def _checked(path: Path, seq: HandSequence) -> HandSequence:
+    if seq.keypoints is None and seq.joints is None:
+        raise FileFormatError(path, "holds neither 2D keypoints nor 3D joints")
+    if seq.keypoints is not None:
+        check_unique_frames(path, seq.keypoints.frame_indices, "keypoints_2d")
+    if seq.joints is not None:
+        check_unique_frames(path, seq.joints.frame_indices, "joints")
+    return seq
+
+
 def _load_json(path: Path) -> HandSequence:
     doc = read_json(path)
     _check_header(path, doc)
@@ -162,7 +182,7 @@ def _load_json(path: Path) -> HandSequence:
         raise FileFormatError(path, str(e)) from e
     if keypoints is None and joints is None:
         raise FileFormatError(path, "holds neither 'keypoints_2d' nor 'joints_3d'")
-    return HandSequence(keypoints, joints, camera)
+    return _checked(path, HandSequence(keypoints, joints, camera))
 
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:
@@ -198,4 +218,4 @@ def _load_npz(path: Path) -> HandSequence:
         raise FileFormatError(path, str(e)) from e
     if keypoints is None and joints is None:
         raise FileFormatError(path, "holds neither 'keypoints_2d' nor 'joints'")
-    return HandSequence(keypoints, joints, camera)
+    return _checked(path, HandSequence(keypoints, joints, camera))

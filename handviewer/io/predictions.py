@@ -21,6 +21,7 @@ Joint order with order="auto", first rule that applies:
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Literal
 
@@ -30,7 +31,7 @@ from handviewer.hand.skeleton import BONES, NUM_JOINTS, from_interhand
 from handviewer.io._files import none_to_nan, read_json
 from handviewer.io.data import Joints3D
 from handviewer.io.errors import FileFormatError, HandIOError
-from handviewer.io.own import FORMAT_NAME, load_own, read_npz
+from handviewer.io.own import FORMAT_NAME, check_unique_frames, load_own, read_npz
 
 __all__ = ["Joints3D", "load_predictions", "detect_joint_order", "ORDER_NAMES"]
 
@@ -73,8 +74,11 @@ def load_predictions(path: str | Path, order: Literal["ours", "interhand", "auto
     elif suffix == ".npy":
         try:
             raw = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError) as e:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
             raise FileFormatError(path, f"not a readable .npy file: {e}") from e
+        if not isinstance(raw, np.ndarray):
+            raw.close()
+            raise FileFormatError(path, "holds an NPZ archive, not a single .npy array: rename it to .npz")
         raw, valid, frames, stated = raw, None, None, None
     else:
         raise HandIOError(path, "unknown suffix: expected .json, .npz or .npy")
@@ -90,6 +94,7 @@ def load_predictions(path: str | Path, order: Literal["ours", "interhand", "auto
         result = Joints3D(joints.reshape(-1, 2, NUM_JOINTS, 3), frames)
     except ValueError as e:
         raise FileFormatError(path, str(e)) from e
+    check_unique_frames(path, result.frame_indices, "joints")
     sort = np.argsort(result.frame_indices, kind="stable")
     return result if np.all(sort == np.arange(len(sort))) else Joints3D(result.joints[sort], result.frame_indices[sort])
 
@@ -175,6 +180,8 @@ def _from_interhand_dict(path: Path, data: dict, capture):
             valid = record.get("joint_valid")
             valids.append(np.ones(2 * NUM_JOINTS, bool) if valid is None else _as_valid(path, valid, 1)[0])
             frames.append(frame)
+    if not raws:
+        raise FileFormatError(path, "no frames: every capture is empty")
     frames = _int_frames(path, frames)
     if np.unique(frames).size != frames.size:
         raise FileFormatError(path, f"several captures ({sorted(captures)}) repeat a frame index; pass capture=")
@@ -186,6 +193,15 @@ def _int_frames(path: Path, frames: list) -> np.ndarray:
         return np.array([int(f) for f in frames], dtype=np.int64)
     except (TypeError, ValueError) as e:
         raise FileFormatError(path, f"frame keys must be integers: {e}") from e
+
+
+def _describe(value) -> str:
+    """A short description of a JSON value for messages (np.shape fails on ragged lists)."""
+    try:
+        return f"shape {np.asarray(value, dtype=np.float64).shape}"
+    except (TypeError, ValueError):
+        text = repr(value)
+        return text if len(text) < 60 else text[:57] + "..."
 
 
 def _as_frames_42(path: Path, raw) -> np.ndarray:
@@ -209,8 +225,8 @@ def _as_valid(path: Path, valid, count: int) -> np.ndarray:
     try:
         array = np.asarray(valid, dtype=np.float64).reshape(count, 2 * NUM_JOINTS)
     except (TypeError, ValueError) as e:
-        raise FileFormatError(path, f"joint_valid must hold {2 * NUM_JOINTS} flags per frame, "
-                                    f"got shape {np.shape(valid)}") from e
+        raise FileFormatError(path, f"joint_valid must hold {2 * NUM_JOINTS} numbers (flags) per frame, "
+                                    f"got {_describe(valid)}") from e
     return array > 0
 
 
