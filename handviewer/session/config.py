@@ -46,8 +46,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not exc.filename:  # e.g. "No space left on device" from write/fsync
+            raise OSError(exc.errno, f"cannot write {path}: {exc.strerror or exc}", str(path)) from exc
         raise
     return path
 

@@ -162,3 +162,17 @@ def test_videos_shipped_with_handviewer_keep_sessions_in_the_data_folder(tmp_pat
     other = tmp_path / "mine" / "clip.mp4"
     other.parent.mkdir()
     assert project_paths(other).project.parent == other.parent  # other videos: beside them, as before
+
+
+def test_a_full_disk_names_the_session_file(video, monkeypatch):
+    import errno
+    import os
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError) as info:
+        save_session(Session(str(video), frame_count=3))
+    assert "clip.mp4.handviewer" in str(info.value) and "No space left" in str(info.value)
+    assert [p.name for p in video.parent.iterdir()] == ["clip.mp4"]  # no temporary file left
