@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLineEdit, QMessageBox, QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
-from handviewer.gui.export import EXPORT_FORMATS, ExportOptions
+from handviewer.gui.export import ExportOptions
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.mpg *.mpeg *.gif);;All files (*)"
 PREDICTIONS_FILTER = "Keypoints or predictions (*.json *.npz *.csv);;All files (*)"
@@ -73,20 +73,13 @@ class Dialogs:
 
 
 class ExportDialog(QDialog):
-    """Formats (checkboxes), frames (all / verified / refined), output folder."""
+    """Frames (all / verified / refined), refined or initial estimates, meshes, output folder. The
+    files are always the same set (`handviewer.pipeline.export`), those of `handviewer process`."""
 
     def __init__(self, default_dir: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         form = QFormLayout()
-        self.format_boxes = {}
-        formats = QVBoxLayout()
-        for key, label in EXPORT_FORMATS.items():
-            box = QCheckBox(label)
-            box.setChecked(key in ("interhand_json", "metrics_csv"))
-            self.format_boxes[key] = box
-            formats.addWidget(box)
-        form.addRow("Formats", formats)
         self.frame_group = QButtonGroup(self)
         frames = QHBoxLayout()
         for k, (key, label) in enumerate((("all", "All frames"), ("verified", "Verified"), ("refined", "Refined"))):
@@ -99,6 +92,8 @@ class ExportDialog(QDialog):
         self.refined = QCheckBox("Use the refined estimate where there is one")
         self.refined.setChecked(True)
         form.addRow(self.refined)
+        self.meshes = QCheckBox("Also per-frame PLY meshes")
+        form.addRow(self.meshes)
         folder = QHBoxLayout()
         self.out_dir = QLineEdit(default_dir)
         browse = QPushButton("Browse…")
@@ -119,6 +114,5 @@ class ExportDialog(QDialog):
             self.out_dir.setText(path)
 
     def options(self) -> ExportOptions:
-        formats = tuple(k for k, box in self.format_boxes.items() if box.isChecked())
         choice = self.frame_group.checkedButton().property("choice")
-        return ExportOptions(formats, choice, self.out_dir.text(), self.refined.isChecked())
+        return ExportOptions(choice, self.out_dir.text(), self.refined.isChecked(), self.meshes.isChecked())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -279,13 +280,11 @@ class MainWindow(QMainWindow):
 
     def export(self, options: ExportOptions) -> Job:
         frames = self.session.frames_for(options.frames)
-        stem = Path(self.session.video_path).stem if self.session.video_path else "handviewer"
         job = Job("export", export_job, (self.computer, dict(self.session.results), frames, options,
-                                         dict(self.session.flags), stem),
+                                         dict(self.session.flags), asdict(self.session.settings)),
                   label=f"Exporting {len(frames)} frames", show_progress=True,
                   on_partial=self.model.set_results,
-                  on_result=lambda paths: self.status_label.setText(f"Exported {len(paths)} file(s) to "
-                                                                    f"{options.out_dir}"),
+                  on_result=lambda out: self.status_label.setText(f"Exported {len(frames)} frame(s) to {out}"),
                   on_error=lambda message: self.show_error("Export failed", message))
         return self.controller.queue.submit(job)
 

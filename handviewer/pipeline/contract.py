@@ -56,3 +56,7 @@ class FrameComputer(Protocol):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Occupancy of one hand (0 right, 1 left) on a grid around it: points (P, 3) mm, probs (P,) in [0, 1],
         only points with p > 0.05 returned."""
+
+    def export_context(self) -> dict:
+        """What an export records beside the results: {"camera": handviewer.io.Camera used,
+        "sources": input name -> file, "from_predictions": frame -> bool}."""

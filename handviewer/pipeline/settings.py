@@ -5,6 +5,7 @@ Nothing here imports Qt or torch.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from handviewer.intersect.names import POINT_SETS
@@ -45,5 +46,5 @@ class RefineSettings:
             raise ValueError(f"device must be one of {DEVICE_NAMES}, got {self.device!r}")
         if self.steps < 0:
             raise ValueError("steps must be >= 0")
-        if self.weight < 0:
-            raise ValueError("weight must be >= 0")
+        if not (math.isfinite(self.weight) and self.weight >= 0):
+            raise ValueError(f"weight must be a finite number >= 0, got {self.weight}")

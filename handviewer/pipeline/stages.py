@@ -40,6 +40,17 @@ class Initial:
     def cpu(self) -> "Initial":
         return Initial(_pair_to(self.pair, "cpu"), self.present.cpu(), self.joints.cpu())
 
+    def rows(self, rows: list[int]) -> "Initial":
+        """The frames at `rows` (positions in this batch)."""
+        pick = torch.as_tensor(rows, dtype=torch.long)
+        return Initial(PairParams(self.pair.right[pick], self.pair.left[pick]), self.present[pick], self.joints[pick])
+
+    @staticmethod
+    def cat(items: list["Initial"]) -> "Initial":
+        """Frames of several estimates, in order, as one batch."""
+        pair = PairParams(HandParams.cat([i.pair.right for i in items]), HandParams.cat([i.pair.left for i in items]))
+        return Initial(pair, torch.cat([i.present for i in items]), torch.cat([i.joints for i in items]))
+
 
 class Pipeline:
     """Holds the models (loaded on first use, once per device) and runs the stages on batches of frames.
@@ -187,24 +198,29 @@ class Pipeline:
 
     # --- results ------------------------------------------------------------------------------
     @torch.no_grad()
-    def estimate(self, pair: PairParams, present: torch.Tensor, i: int) -> HandsEstimate:
-        """Frame i of a batch as a HandsEstimate with `refined` meshes (NaN for a missing hand)."""
+    def estimate(self, pair: PairParams, present: torch.Tensor, i: int, meshes: bool = True) -> HandsEstimate:
+        """Frame i of a batch as a HandsEstimate, with `refined` meshes when `meshes` (NaN for a missing
+        hand, whose parameters are NaN too)."""
         joints = pair.joints()[i].numpy().astype(np.float32)
+        keep = present[i].numpy()
+        joints[~keep] = np.nan
+        params = {f"{side}_{k}": np.where(keep[h], v[i].numpy(), np.nan).astype(np.float32)
+                  for h, (side, p) in enumerate((("right", pair.right), ("left", pair.left))) for k, v in p.tensors().items()}
+        if not meshes:
+            return HandsEstimate(joints=joints, params=params)
         vr = self.refined.vertices(pair.right[i])[0].numpy()
         vl = self.refined.vertices(pair.left[i])[0].numpy() * FLIP
         verts = np.stack([vr, vl]).astype(np.float32)
-        for h in range(2):
-            if not bool(present[i, h]):
-                joints[h] = np.nan
-                verts[h] = np.nan
+        verts[~keep] = np.nan
         faces = np.stack([self.refined.faces, self.refined.faces_left])
-        params = {f"{side}_{k}": v[i].numpy() for side, p in (("right", pair.right), ("left", pair.left)) for k, v in p.tensors().items()}
         return HandsEstimate(joints=joints, vertices=verts, faces=faces, params=params)
 
     @torch.no_grad()
     def metrics(self, pair: PairParams, present: torch.Tensor, i: int, keypoints: np.ndarray | None,
-                K: np.ndarray | None, initial_joints: np.ndarray | None) -> tuple[FrameMetrics, np.ndarray, np.ndarray]:
-        """Metrics of frame i, and the intersection grid points (P, 3) mm with their probabilities (P,)."""
+                K: np.ndarray | None, initial_joints: np.ndarray | None,
+                intersections: bool = True) -> tuple[FrameMetrics, np.ndarray, np.ndarray]:
+        """Metrics of frame i, and the intersection grid points (P, 3) mm with their probabilities (P,).
+        intersections False: only the cheap ones (reprojection, moved), no grid points."""
         joints = pair.joints()[i : i + 1]
         reproj = np.nan
         if keypoints is not None and K is not None:
@@ -214,7 +230,7 @@ class Pipeline:
         if initial_joints is not None:
             moved = float(np.nanmean(np.linalg.norm(joints[0].numpy() - initial_joints, axis=-1)))
         empty = (np.zeros((0, 3), np.float32), np.zeros(0, np.float32))
-        if not bool(present[i].all()):
+        if not (intersections and bool(present[i].all())):
             return FrameMetrics(reprojection_px=reproj, moved_mm=moved), *empty
         vr = self.plain.vertices(pair.right[i])[0].double().numpy()
         vl = self.plain.vertices(pair.left[i])[0].double().numpy() * FLIP
@@ -232,27 +248,6 @@ class Pipeline:
         m = FrameMetrics(intersection_count=count, intersection_volume_cm3=volume, occupancy_count=occ,
                          ave_p_mm=ave, max_p_mm=mx, reprojection_px=reproj, moved_mm=moved)
         return m, points.astype(np.float32), probs.astype(np.float32)
-
-    def frame_results(self, indices: list[int], initial: Initial, refined: PairParams | None,
-                      keypoints: np.ndarray | None, K: np.ndarray | None) -> Generator[tuple[float, str], None, list[FrameResult]]:
-        """FrameResult of each frame of a batch (metrics before and, when refined, after)."""
-        out = []
-        init_joints = initial.joints.numpy()
-        for i, index in enumerate(indices):
-            kp = keypoints[i] if keypoints is not None else np.full((2, 21, 3), np.nan, np.float32)
-            Ki = None if K is None else np.asarray(K)[i] if np.asarray(K).ndim == 3 else np.asarray(K)
-            before = self.estimate(initial.pair, initial.present, i)
-            m_before, p_before, q_before = self.metrics(initial.pair, initial.present, i, kp, Ki, init_joints[i])
-            after = m_after = p_after = q_after = None
-            if refined is not None:
-                after = self.estimate(refined, initial.present, i)
-                m_after, p_after, q_after = self.metrics(refined, initial.present, i, kp, Ki, init_joints[i])
-            out.append(FrameResult(index=index, keypoints_2d=np.asarray(kp, np.float32), before=before, metrics_before=m_before,
-                                   after=after, metrics_after=m_after, intersection_points_before=p_before,
-                                   intersection_probs_before=q_before, intersection_points_after=p_after,
-                                   intersection_probs_after=q_after, camera_K=None if Ki is None else np.asarray(Ki, np.float64)))
-            yield (i + 1) / len(indices), f"metrics {i + 1}/{len(indices)}"
-        return out
 
 
 def _device_of(module: torch.nn.Module) -> torch.device:

@@ -1,7 +1,9 @@
-"""`VideoPipeline`: the compute core behind one opened video (implements `pipeline_api.FrameComputer`).
+"""`VideoPipeline`: the compute behind one opened video in the app (implements
+`handviewer.pipeline.contract.FrameComputer`) over the shared `run`.
 
-Called from worker threads; holds no GUI objects. Results are cached per frame (initial and
-refined), and a user's keypoint correction invalidates that frame's cache.
+Called from worker threads; holds no GUI objects. Each frame's initial estimate and unrefined
+result are computed once (`InitialCache`), so refining a frame never recomputes them; a user's
+keypoint correction forgets that frame's cache.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import numpy as np
 import torch
 
 from handviewer.pipeline.inputs import VideoInputs, load_video_inputs
-from handviewer.pipeline.stages import Pipeline
-from handviewer.pipeline.settings import RefineSettings
-from handviewer.progress import drain, scaled
 from handviewer.pipeline.results import FrameResult, HandsEstimate
+from handviewer.pipeline.run import FrameBatch, InitialCache, run
+from handviewer.pipeline.settings import RefineSettings
+from handviewer.pipeline.stages import Pipeline
+from handviewer.progress import drain, scaled
 
 BATCH = 16  # frames the app refines at once (`handviewer process` takes its --batch)
 
@@ -33,7 +36,7 @@ class VideoPipeline:
         self._edited: set[int] = set()
         self._predicted_frames = self.inputs.predicted_frames(n)  # (T,) bool, see VideoInputs
         self.pipeline = pipeline or Pipeline()
-        self._initial: dict[int, FrameResult] = {}
+        self._cache = InitialCache()
         self._said: set[str] = set()  # warnings already given
         self._lock = threading.RLock()  # torch models are shared by the workers; one computation at a time
 
@@ -48,7 +51,7 @@ class VideoPipeline:
         with self._lock:
             self._keypoints[index] = kp
             self._edited.add(index)
-            self._initial.pop(index, None)
+            self._cache.forget(index)
 
     # --- compute ------------------------------------------------------------------------------
     def warm_up(self) -> Generator[tuple[float, str], None, list[str]]:
@@ -61,22 +64,18 @@ class VideoPipeline:
         """Imported 3D predictions are used for a frame unless the user corrected its 2D keypoints."""
         return bool(self._predicted_frames[index]) and index not in self._edited
 
-    def _initial_batch(self, indices: list[int]):
-        """Initial estimate of frames that share one source (see `_groups`)."""
-        kp = self._keypoints[indices]
-        K = np.broadcast_to(self.inputs.K, (len(indices), 3, 3))
-        if self._use_predictions(indices[0]):
-            return self.pipeline.initial_from_joints(self.inputs.predictions[indices], kp, K), kp, K
-        return self.pipeline.initial_from_keypoints(kp, K), kp, K
+    def batch(self, indices: list[int]) -> FrameBatch:
+        """The frames' current inputs (edited keypoints included) as a FrameBatch."""
+        idx = np.asarray(indices, dtype=np.int64)
+        predicted = np.array([self._use_predictions(i) for i in indices], bool)
+        return FrameBatch(idx, self._keypoints[idx], np.broadcast_to(self.inputs.K, (len(idx), 3, 3)).copy(),
+                          None if self.inputs.predictions is None else self.inputs.predictions[idx], predicted)
 
     def compute_initial(self, index: int) -> FrameResult:
         with self._lock:
-            if index in self._initial:
-                return self._initial[index]
-            initial, kp, K = self._initial_batch([index])
-            results = drain(self.pipeline.frame_results([index], initial, None, kp, K))
-            self._initial[index] = results[0]
-            return results[0]
+            if index in self._cache.before:
+                return self._cache.before[index]
+            return drain(run(self.pipeline, self.batch([index]), cache=self._cache))[0]
 
     def refine(self, index: int, settings: RefineSettings) -> Generator[tuple[float, str], None, FrameResult]:
         results = yield from self.refine_many([index], settings)
@@ -84,7 +83,6 @@ class VideoPipeline:
 
     def refine_many(self, indices: list[int], settings: RefineSettings) -> Generator[tuple[float, str], None, dict[int, FrameResult]]:
         out: dict[int, FrameResult] = {}
-        groups = self._groups(sorted(indices))
         total = len(indices)
         with self._lock:
             warning = self.pipeline.use_device(settings.device)
@@ -92,28 +90,20 @@ class VideoPipeline:
             self._said.add(warning)
             print(f"handviewer: warning: {warning}", file=sys.stderr)
             yield 0.0, warning
-        for group in groups:
+        ordered = sorted(indices)
+        for group in (ordered[k : k + BATCH] for k in range(0, total, BATCH)):
             with self._lock:
-                initial, kp, K = self._initial_batch(group)
                 done = len(out)
-                refined = yield from scaled(self.pipeline.refine(initial, kp, K, settings), done / total, (done + 0.7 * len(group)) / total)
-                results = yield from scaled(self.pipeline.frame_results(group, initial, refined, kp, K),
-                                             (done + 0.7 * len(group)) / total, (done + len(group)) / total)
-            for r in results:
-                out[r.index] = r
+                results = yield from scaled(run(self.pipeline, self.batch(group), settings, cache=self._cache),
+                                            done / total, (done + len(group)) / total)
+            out.update((r.index, r) for r in results)
         return out
 
-    def _groups(self, indices: list[int], size: int | None = None) -> list[list[int]]:
-        """Batches of at most `size` (default BATCH) frames that share one source of initial estimate
-        (predictions or keypoints)."""
-        size = size or BATCH
-        groups: list[list[int]] = []
-        for i in indices:
-            if groups and len(groups[-1]) < size and self._use_predictions(groups[-1][0]) == self._use_predictions(i):
-                groups[-1].append(i)
-            else:
-                groups.append([i])
-        return groups
+    def export_context(self) -> dict:
+        """What an export records beside the results: the camera used (`handviewer.io.Camera`), the
+        inputs' sources, and per frame whether its initial estimate came from the 3D predictions."""
+        return {"camera": self.inputs.camera(), "sources": dict(self.inputs.sources),
+                "from_predictions": {i: self._use_predictions(i) for i in range(self.frame_count)}}
 
     @torch.no_grad()
     def density_cloud(self, estimate: HandsEstimate, hand: int, resolution: int = 32) -> tuple[np.ndarray, np.ndarray]:

@@ -87,7 +87,7 @@ class FakeFrames:
 
 
 class FakeComputer:
-    """TEST DOUBLE of handviewer.pipeline.settings.FrameComputer (two spheres as hands).
+    """TEST DOUBLE of handviewer.pipeline.contract.FrameComputer (two spheres as hands).
 
     initial_delay / refine_step_delay : seconds, to make work slow (cancel tests).
     fail_on : frames whose compute_initial raises RuntimeError.
@@ -175,6 +175,12 @@ class FakeComputer:
         probs = 1.0 / (1.0 + np.exp((np.linalg.norm(grid - centre, axis=1) - RADIUS) / 4.0))
         keep = probs > 0.05
         return grid[keep].astype(np.float32), probs[keep].astype(np.float32)
+
+    def export_context(self) -> dict:
+        from handviewer.io import Camera
+
+        return {"camera": Camera(self.K, 640, 480), "sources": {"video": "fake"},
+                "from_predictions": {i: False for i in range(self.frame_count)}}
 
     # -- helpers
     def _record(self, name: str) -> None:

@@ -305,10 +305,9 @@ def test_drop_video_calls_the_open_callback(qtbot, make_window, tmp_path):
     assert opened == [str(other), str(other)]
 
 
-def test_export_missing_writer_reports_and_real_export_writes_files(qtbot, make_window, tmp_path, monkeypatch):
+def test_export_writes_the_process_files_with_flags_and_refuses_a_folder_of_other_files(qtbot, make_window, tmp_path):
     import csv
-    import sys
-    import types
+    import json
 
     from handviewer.gui.export import ExportOptions
 
@@ -316,30 +315,38 @@ def test_export_missing_writer_reports_and_real_export_writes_files(qtbot, make_
     wait_result(qtbot, window, 0)
     refine_current(qtbot, window)
     window.session.set_flag(0, "verified")
-    real = sys.modules.get("handviewer.io.export")
-    monkeypatch.setitem(sys.modules, "handviewer.io.export", types.ModuleType("handviewer.io.export"))
-    window.dialogs.export = ExportOptions(("metrics_csv",), "all", str(tmp_path / "none"))
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "holiday.jpg").write_bytes(b"not ours")
+    window.dialogs.export = ExportOptions("all", str(foreign))
     window.actions_by_name["Export"].trigger()
     qtbot.waitUntil(lambda: bool(window.dialogs.errors), timeout=5000)
-    assert "export_metrics_csv" in window.dialogs.errors[0][1]
-    if real is None:
-        monkeypatch.delitem(sys.modules, "handviewer.io.export")
-    else:
-        monkeypatch.setitem(sys.modules, "handviewer.io.export", real)
+    assert "holds other files" in window.dialogs.errors[0][1]
+    assert [p.name for p in foreign.iterdir()] == ["holiday.jpg"]  # nothing written there
     out = tmp_path / "out"
-    window.export(ExportOptions(("interhand_json", "npz", "metrics_csv", "ply"), "all", str(out)))
+    window.export(ExportOptions("all", str(out), meshes=True))
     wait_idle(qtbot, window)
     assert len(window.session.results) == 20  # missing frames were computed first
     assert "Exported" in window.status_label.text(), window.dialogs.errors
-    rows = list(csv.DictReader(open(out / "clip_metrics.csv")))
+    # The same files as `handviewer process`, with per-frame flags.
+    for name in ("joint_3d_before.json", "joint_3d_after.json", "camera.json", "hands.npz", "metrics_before.csv",
+                 "metrics_after.csv", "frames.csv", "metadata.json"):
+        assert (out / name).exists(), name
+    rows = list(csv.DictReader(open(out / "metrics_after.csv")))
     assert len(rows) == 20 and float(rows[0]["intersection_count"]) == 0  # frame 0: refined estimate
-    data = np.load(out / "clip.npz")
-    assert data["joints"].shape == (20, 2, 21, 3) and data["refined"][0] and data["verified"][0]
-    assert (out / "clip_joint_3d.json").exists()
-    assert len(list((out / "clip_meshes").glob("*.ply"))) == 40
-    window.export(ExportOptions(("metrics_csv",), "verified", str(tmp_path / "verified")))
+    frames = list(csv.DictReader(open(out / "frames.csv")))
+    assert (frames[0]["refined"], frames[0]["verified"], frames[1]["refined"], frames[1]["verified"]) == ("1", "1", "0", "0")
+    data = np.load(out / "hands.npz")
+    assert data["joints"].shape == (20, 2, 21, 3) and data["refined"][0] and data["verified"][0] and not data["refined"][1]
+    meta = json.load(open(out / "metadata.json"))
+    assert meta["camera"]["K"][0][0] > 0 and meta["counts"] == {"frames": 20, "refined": 1, "verified": 1, "flagged": 0}
+    assert len(list((out / "meshes").glob("*_before_*.ply"))) == 40 and len(list((out / "meshes").glob("*_after_*.ply"))) == 2
+    window.export(ExportOptions("verified", str(tmp_path / "verified")))
     wait_idle(qtbot, window)
-    assert len(list(csv.DictReader(open(tmp_path / "verified" / "clip_metrics.csv")))) == 1
+    assert len(list(csv.DictReader(open(tmp_path / "verified" / "metrics_after.csv")))) == 1
+    window.export(ExportOptions("verified", str(out)))  # an earlier export is replaced whole
+    wait_idle(qtbot, window)
+    assert len(list(csv.DictReader(open(out / "frames.csv")))) == 1 and not (out / "meshes").exists()
 
 
 def test_input_warnings_reach_the_status_bar_once_the_models_are_ready(qtbot, make_window):
