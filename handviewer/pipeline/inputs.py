@@ -20,12 +20,19 @@ from handviewer.uplift.inputs import MIN_VISIBLE, visibility
 @dataclass
 class VideoInputs:
     """keypoints (T, 2, 21, 3) px + confidence or None; predictions (T, 2, 21, 3) mm or None; K (3, 3);
-    the files they came from (for messages)."""
+    the files they came from (absolute paths, "" for none, "default" for the default camera)."""
 
     keypoints: np.ndarray | None
     predictions: np.ndarray | None
     K: np.ndarray
     sources: dict[str, str]
+    size: tuple[int, int] | None = None  # (width, height) px of the frames
+
+    def camera(self):
+        """The intrinsics used, as a `handviewer.io.Camera` (needs `size`)."""
+        from handviewer.io import Camera
+
+        return Camera(self.K, *self.size)
 
     def predicted_frames(self, frame_count: int) -> np.ndarray:
         """(frame_count,) bool: frames whose initial estimate comes from the 3D predictions (any
@@ -125,5 +132,20 @@ def load_video_inputs(video: str | Path | None, frame_count: int, size: tuple[in
     kp = load_keypoints(kp_path, frame_count) if kp_path else None
     pred = load_predictions(pred_path).dense(frame_count) if pred_path else None
     cam = load_camera(cam_path, *size) if cam_path else default_camera(*size)
-    sources = {"keypoints": str(kp_path or ""), "predictions": str(pred_path or ""), "camera": str(cam_path or "default")}
-    return VideoInputs(kp, pred, np.asarray(cam.K, dtype=np.float64), sources)
+    sources = {"video": _absolute(video), "keypoints": _absolute(kp_path), "predictions": _absolute(pred_path),
+               "camera": _absolute(cam_path) or "default"}
+    return VideoInputs(kp, pred, np.asarray(cam.K, dtype=np.float64), sources, tuple(size))
+
+
+def _absolute(path) -> str:
+    return str(Path(path).resolve()) if path else ""
+
+
+def fingerprint(path: str | Path) -> list:
+    """What identifies an input file or folder's content cheaply: [name, size, mtime_ns] of the file,
+    or of every file in the folder (sorted). A changed, replaced or touched input changes it."""
+    path = Path(path)
+    if not path.exists():
+        return [str(path), None]
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]

@@ -9,6 +9,7 @@ from handviewer.io.errors import FrameSourceError
 from handviewer.pipeline.settings import RefineSettings
 from handviewer.pipeline.process import process_video
 from handviewer.progress import drain
+from hv_process import interrupt_after
 
 
 def test_computer_finds_inputs_beside_the_video_and_caches(small_clip):
@@ -35,27 +36,19 @@ def test_computer_finds_inputs_beside_the_video_and_caches(small_clip):
         comp.set_keypoints(0, np.zeros((21, 3)))
 
 
-def interrupt_after(gen, message_prefix: str) -> None:
-    """Run a process_video generator until a progress message starts with `message_prefix`, then
-    stop it there, as Ctrl-C would."""
-    for _, message in gen:
-        if message.startswith(message_prefix):
-            break
-    gen.close()
-
-
 def test_process_exports_round_trip_and_resumes(small_clip, monkeypatch):
     out = small_clip["dir"] / "out"
     settings = RefineSettings(steps=5)
     interrupt_after(process_video(small_clip["video"], out, settings=settings, batch=2, metrics=True), "frames 0-1")
-    assert len(list((out / ".partial").glob("frames_*.npz"))) == 1
-    assert not (out / "joint_3d_after.json").exists()  # nothing half-exported
+    work = out.with_name(".out.partial")
+    assert len(list(work.glob("frames_*.npz"))) == 1
+    assert not out.exists()  # nothing half-exported
     said = []
     summary = drain(process_video(small_clip["video"], out, settings=settings, batch=2),
                     lambda fraction, message: said.append(message))
     assert summary["frames"] == 6 and summary["frames_computed_now"] == 4
     assert said[0] == "resuming: 2 of 6 frames done in an earlier run"
-    assert not (out / ".partial").exists()
+    assert not work.exists()
     after = load_predictions(out / "joint_3d_after.json", order="interhand").dense(6)
     npz = np.load(out / "hands.npz")
     assert np.allclose(after, npz["joints"], atol=1e-3, equal_nan=True)

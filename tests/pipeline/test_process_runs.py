@@ -1,0 +1,111 @@
+"""`handviewer process` never mixes runs: resumes only the same inputs and settings, refuses to
+replace an export unasked, and leaves the output folder whole when interrupted at any point."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from handviewer.io import Keypoints2D, save_own
+from handviewer.pipeline.export import ExportError
+from handviewer.pipeline.process import process_video
+from handviewer.pipeline.settings import RefineSettings
+from handviewer.progress import drain
+
+from hv_process import interrupt_after
+
+FAST = RefineSettings(steps=2)
+
+
+def test_resume_ignores_a_partial_run_of_other_inputs(small_clip):
+    out = small_clip["dir"] / "out"
+    interrupt_after(process_video(small_clip["video"], out, settings=FAST, batch=2, metrics=False), "frames 0-1")
+    other = small_clip["dir"] / "other.keypoints.json"
+    shifted = small_clip["keypoints"].copy()
+    shifted[..., 0] += 40.0  # another clip's keypoints: the hands elsewhere
+    save_own(other, keypoints=Keypoints2D(shifted, np.arange(6)))
+    said = []
+    summary = drain(process_video(small_clip["video"], out, keypoints=other, settings=FAST, batch=2, metrics=False),
+                    lambda f, m: said.append(m))
+    assert summary["frames_computed_now"] == 6 and not any(m.startswith("resuming") for m in said)
+    clean = drain(process_video(small_clip["video"], small_clip["dir"] / "clean", keypoints=other, settings=FAST,
+                                batch=2, metrics=False))
+    assert clean["frames"] == 6
+    a, b = np.load(out / "hands.npz"), np.load(small_clip["dir"] / "clean" / "hands.npz")
+    assert np.allclose(a["joints"], b["joints"], atol=1e-3, equal_nan=True)  # nothing of the first clip
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["sources"]["keypoints"] == str(other.resolve())
+
+
+def test_an_existing_export_is_replaced_only_with_overwrite_and_whole(small_clip):
+    out = small_clip["dir"] / "out"
+    drain(process_video(small_clip["video"], out, settings=FAST, metrics=False, meshes=True))
+    assert len(list((out / "meshes").glob("*.ply"))) == 24
+    with pytest.raises(ExportError, match="--overwrite"):
+        drain(process_video(small_clip["video"], out, settings=FAST, metrics=False))
+    drain(process_video(small_clip["video"], out, settings=FAST, metrics=False, overwrite=True))
+    assert not (out / "meshes").exists()  # no PLY files of the earlier run beside "meshes: false"
+    assert json.loads((out / "metadata.json").read_text())["settings"]["meshes"] is False
+    leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == []  # no staging, work or temporary folders left behind
+
+
+def test_a_folder_of_other_files_is_never_an_output(small_clip):
+    photos = small_clip["dir"] / "photos"
+    photos.mkdir()
+    (photos / "a.jpg").write_bytes(b"x")
+    with pytest.raises(ExportError, match="other files"):
+        drain(process_video(small_clip["video"], photos, settings=FAST, overwrite=True))
+    assert [p.name for p in photos.iterdir()] == ["a.jpg"]
+    with pytest.raises(ValueError, match="output folder"):
+        drain(process_video(small_clip["video"], "", settings=FAST))
+
+
+@pytest.mark.parametrize("weight", [math.nan, math.inf, -1.0])
+def test_a_weight_that_is_not_a_finite_number_fails_up_front(weight):
+    with pytest.raises(ValueError, match="finite"):
+        RefineSettings(weight=weight)
+
+
+def test_an_interrupted_export_leaves_the_earlier_export_whole_and_resumes(small_clip, monkeypatch):
+    out = small_clip["dir"] / "out"
+    drain(process_video(small_clip["video"], out, settings=FAST, batch=3, metrics=False))
+    before = (out / "hands.npz").read_bytes()
+    import handviewer.pipeline.process as process
+
+    real = process.write_export
+
+    def dies_half_way(folder, *args, **kwargs):
+        (folder / "joint_3d_before.json").write_text("{}")  # some files written, then the machine dies
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(process, "write_export", dies_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        drain(process_video(small_clip["video"], out, settings=RefineSettings(steps=3), batch=3, metrics=False,
+                            overwrite=True))
+    assert (out / "hands.npz").read_bytes() == before  # the earlier export, untouched and whole
+    assert json.loads((out / "metadata.json").read_text())["settings"]["steps"] == 2
+    monkeypatch.setattr(process, "write_export", real)
+    said = []
+    summary = drain(process_video(small_clip["video"], out, settings=RefineSettings(steps=3), batch=3, metrics=False,
+                                  overwrite=True), lambda f, m: said.append(m))
+    assert said[0] == "resuming: 6 of 6 frames done in an earlier run" and summary["frames_computed_now"] == 0
+    assert json.loads((out / "metadata.json").read_text())["settings"]["steps"] == 3
+
+
+def test_missing_hands_are_nan_in_the_parameters_and_the_camera_is_recorded(small_clip):
+    out = small_clip["dir"] / "out"
+    kp = small_clip["keypoints"].copy()
+    kp[2, 1] = np.nan  # the left hand unseen in frame 2
+    path = small_clip["dir"] / "one_hand.keypoints.json"
+    save_own(path, keypoints=Keypoints2D(kp, np.arange(6)))
+    drain(process_video(small_clip["video"], out, keypoints=path, settings=FAST, metrics=False))
+    npz = np.load(out / "hands.npz")
+    assert np.isnan(npz["params_after"][2, 1]).all() and np.isfinite(npz["params_after"][2, 0]).all()
+    assert not npz["present"][2, 1] and np.isfinite(npz["params_before"][0]).all()
+    meta = json.loads((out / "metadata.json").read_text())
+    assert np.allclose(meta["camera"]["K"], small_clip["K"])
+    cam = json.loads((out / "camera.json").read_text())["0"]
+    assert np.allclose(cam["focal"]["0"], [small_clip["K"][0, 0], small_clip["K"][1, 1]])
+    assert cam["camrot"]["0"] == np.eye(3).tolist() and cam["campos"]["0"] == [0, 0, 0]
