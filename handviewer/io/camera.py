@@ -154,23 +154,54 @@ def _as_K(K: np.ndarray | Camera) -> np.ndarray:
     return K
 
 
-def project(points: np.ndarray, K: np.ndarray | Camera) -> np.ndarray:
-    """Project camera-frame points to pixels.
+def _is_tensor(x) -> bool:
+    """A torch tensor, told without importing torch (io stays torch-free)."""
+    return type(x).__module__.startswith("torch")
 
-    points : (..., 3) mm, camera frame.
-    K      : (3, 3) intrinsics or a Camera.
-    Returns (..., 2) pixels, float32 for float32 input else float64; NaN where a point is NaN
-    or not in front of the camera (z <= 0).
+
+def project(points, K, min_depth_mm: float | None = None):
+    """Project camera-frame points to pixels: u = fx x/z + s y/z + cx, v = fy y/z + cy.
+
+    The one pinhole projection, for numpy arrays and torch tensors alike (indexing and arithmetic
+    only, so differentiable in torch).
+    points       : (..., 3) mm, camera frame.
+    K            : (3, 3) intrinsics or a Camera; or (B..., 3, 3) with B... the leading dims of
+                   `points`, e.g. one K per frame (N, 3, 3) for joints (N, 2, 21, 3).
+    min_depth_mm : None: NaN where a point is NaN or not in front of the camera (z <= 0).
+                   A number: z is clamped to at least this, so every point gets finite pixels and
+                   a gradient (the refinement uses 1 mm).
+    Returns (..., 2) px. Numpy: computed in float64, float32 for float32 input else float64.
+    Torch: in the points' dtype and device (K must be a tensor there too).
     """
+    if _is_tensor(points):
+        return _pinhole(points, K, min_depth_mm)
     points = np.asarray(points)
     if points.shape[-1:] != (3,):
         raise ValueError(f"points must have shape (..., 3), got {points.shape}")
-    p = points.astype(np.float64)
-    uvw = p @ _as_K(K).T  # (..., 3)
-    z = p[..., 2:3]
+    K = K.K if isinstance(K, Camera) else np.asarray(K, dtype=np.float64)
+    if K.shape[-2:] != (3, 3) or K.shape[:-2] != points.shape[:K.ndim - 2]:
+        raise ValueError(f"K must be (3, 3) or (B..., 3, 3) with B... leading the points' {points.shape}, got {K.shape}")
     with np.errstate(divide="ignore", invalid="ignore"):
-        uv = np.where(z > 0, uvw[..., :2] / uvw[..., 2:3], np.nan)
+        uv = _pinhole(points.astype(np.float64), K, min_depth_mm)
     return uv.astype(np.result_type(points.dtype, np.float32)) if points.dtype.kind == "f" else uv
+
+
+def _pinhole(points, K, min_depth_mm: float | None):
+    """`project` on arrays of one library: points (B..., P..., 3), K (B..., 3, 3) -> (B..., P..., 2).
+
+    Basic slices only (no index lists: on a GPU each would be a host-to-device copy per call).
+    """
+    ones = (1,) * (points.ndim - K.ndim + 1)  # K's values broadcast over P...
+    rows = K[..., :2, :2].reshape(tuple(K.shape[:-2]) + ones + (2, 2))  # [[fx, s], [0, fy]]
+    c = K[..., :2, 2].reshape(tuple(K.shape[:-2]) + ones + (2,))  # (cx, cy)
+    z = points[..., 2:3]
+    if min_depth_mm is not None:
+        z = z.clip(min=min_depth_mm)
+    xy = points[..., :2] / z  # (..., 2) normalised camera coordinates
+    uv = (xy[..., None, :] * rows).sum(-1) + c  # u = x fx + y s, v = x 0 + y fy: exact for s = 0
+    if min_depth_mm is None:
+        uv[~(points[..., 2] > 0)] = float("nan")  # behind the camera, or NaN
+    return uv
 
 
 def backproject(pixels: np.ndarray, depth: np.ndarray | float, K: np.ndarray | Camera) -> np.ndarray:

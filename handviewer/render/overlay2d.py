@@ -5,20 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from handviewer.hand.skeleton import BONES
+from handviewer.io.camera import project  # the one pinhole projection (also re-exported here)
 from handviewer.pipeline.results import HandsEstimate
-
-
-def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """Pinhole projection of camera-frame points.
-
-    points : (..., 3) mm, camera frame (z forward).  K : (3, 3).
-    Returns (..., 2) px; NaN where the point is NaN or not in front of the camera.
-    """
-    points = np.asarray(points, dtype=np.float64)
-    z = points[..., 2:3]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        uv = (points @ np.asarray(K, dtype=np.float64).T)[..., :2] / z
-    return np.where(z > 0, uv, np.nan)
 
 
 def projected_joints(estimate: HandsEstimate | None, K: np.ndarray | None) -> np.ndarray | None:
@@ -76,7 +64,7 @@ def part_mask(estimate: HandsEstimate | None, K: np.ndarray | None, size: tuple[
         verts, faces = estimate.vertices[hand], estimate.faces[hand]
         if not np.isfinite(verts).all():
             continue
-        uv = project(verts, K)
+        uv = project(verts.astype(np.float64), K)  # float64 px: the sub-pixel fill below rounds them
         tri = uv[faces]  # (F, 3, 2)
         ok = np.isfinite(tri).all(axis=(1, 2))
         tris.append(tri[ok])

@@ -47,6 +47,25 @@ def test_project_gives_nan_for_missing_points_and_points_behind_the_camera():
     assert np.isnan(uv[1:]).all()
 
 
+def test_project_is_one_function_for_numpy_and_torch_with_a_K_per_frame():
+    torch = pytest.importorskip("torch")
+    Ks = np.stack([default_camera(640 + 10 * i, 480).K for i in range(4)])  # (4, 3, 3): one per frame
+    Ks[2, 0, 1] = 0.7  # a little skew
+    pts = np.random.default_rng(3).normal([0, 0, 600], [90, 90, 60], size=(4, 2, 21, 3))
+    pts[1, 0, 3, 2] = -20.0  # behind the camera
+    uv = project(pts, Ks)
+    per_frame = np.stack([project(p, K) for p, K in zip(pts, Ks)])
+    np.testing.assert_allclose(uv, per_frame, rtol=1e-12)
+    in_front = pts[..., 2] > 0
+    assert np.isnan(uv[~in_front]).all() and np.isfinite(uv[in_front]).all()
+    t = project(torch.as_tensor(pts), torch.as_tensor(Ks))
+    assert isinstance(t, torch.Tensor) and t.dtype == torch.float64
+    np.testing.assert_array_equal(t.numpy(), uv)
+    clamped = project(torch.as_tensor(pts), torch.as_tensor(Ks), min_depth_mm=1.0)  # the refinement's
+    assert torch.isfinite(clamped).all() and torch.equal(clamped[0], t[0])
+    np.testing.assert_allclose(clamped[1, 0, 3].numpy(), pts[1, 0, 3, :2] / 1.0 * Ks[1, [0, 1], [0, 1]] + Ks[1, :2, 2])
+
+
 def test_backproject_inverts_project_at_the_given_depth():
     cam = Camera([[900.0, 0.5, 320], [0, 880, 240], [0, 0, 1]], 640, 480)  # with a little skew
     pts = np.random.default_rng(2).normal([0, 0, 800], [100, 100, 100], size=(50, 3))
