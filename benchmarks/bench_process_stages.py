@@ -19,6 +19,7 @@ from _common import machine  # noqa: E402
 
 from handviewer.pipeline.video import VideoPipeline  # noqa: E402
 from handviewer.io import open_frames  # noqa: E402
+from handviewer.pipeline.run import initial_estimate  # noqa: E402
 from handviewer.pipeline.stages import Pipeline  # noqa: E402
 from handviewer.pipeline.settings import RefineSettings  # noqa: E402
 from handviewer.progress import drain  # noqa: E402
@@ -51,8 +52,9 @@ def main() -> None:
         _, load_ms = _timed(lambda: drain(pipe.warm_up()))
         frames = list(range(min(args.batch, computer.frame_count)))
         for run in (1, 2):
-            (initial, kp, K), initial_ms = _timed(lambda: computer._initial_batch(frames))  # noqa: SLF001
-            _, refine_ms = _timed(lambda: drain(pipe.refine(initial, kp, K, settings)))
+            batch = computer.batch(frames)
+            initial, initial_ms = _timed(lambda: initial_estimate(pipe, batch))
+            _, refine_ms = _timed(lambda: drain(pipe.refine(initial, batch.keypoints, batch.K, settings)))
             print(f"[stages] {name} run {run}: models {load_ms:.0f} ms (first run only); initial estimate (IK) of "
                   f"{len(frames)} frames {initial_ms:.0f} ms; refinement {refine_ms:.0f} ms; "
                   f"{len(frames) / ((initial_ms + refine_ms) / 1000):.1f} frames/s")

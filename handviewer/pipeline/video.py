@@ -33,7 +33,6 @@ class VideoPipeline:
         n = self.frame_count
         self._keypoints = self.inputs.keypoints if self.inputs.keypoints is not None else np.full((n, 2, 21, 3), np.nan, np.float32)
         self._keypoints = np.array(self._keypoints, dtype=np.float32)
-        self._edited: set[int] = set()
         self._predicted_frames = self.inputs.predicted_frames(n)  # (T,) bool, see VideoInputs
         self.pipeline = pipeline or Pipeline()
         self._cache = InitialCache()
@@ -50,7 +49,6 @@ class VideoPipeline:
             raise ValueError(f"keypoints must have shape (2, 21, 3), got {kp.shape}")
         with self._lock:
             self._keypoints[index] = kp
-            self._edited.add(index)
             self._cache.forget(index)
 
     # --- compute ------------------------------------------------------------------------------
@@ -61,8 +59,10 @@ class VideoPipeline:
         return self.inputs.warnings()
 
     def _use_predictions(self, index: int) -> bool:
-        """Imported 3D predictions are used for a frame unless the user corrected its 2D keypoints."""
-        return bool(self._predicted_frames[index]) and index not in self._edited
+        """Whether a frame starts from the imported 3D predictions. A correction of its 2D keypoints
+        keeps them (an uplift from 2D alone is far worse than most estimators' 3D): the refinement
+        fits the hands to the corrected keypoints."""
+        return bool(self._predicted_frames[index])
 
     def batch(self, indices: list[int]) -> FrameBatch:
         """The frames' current inputs (edited keypoints included) as a FrameBatch."""

@@ -133,3 +133,23 @@ def test_a_hand_missing_from_the_predictions_is_filled_from_the_keypoints(small_
     blind = small_clip["keypoints"].copy()
     blind[lost, 1] = np.nan
     assert not pipe.initial_from_joints(predictions, blind, small_clip["K"]).present[lost, 1].any()
+
+
+def test_a_keypoint_correction_keeps_the_3d_predictions_and_refinement_fits_it(small_clip):
+    """Dragging a keypoint of a frame that has 3D predictions keeps both hands' predictions (no
+    switch to the far weaker 2D-only uplift); refining then pulls that joint towards the correction."""
+    from handviewer.io import Joints3D, project, save_own
+
+    predictions = small_clip["dir"] / "clip.predictions.npz"
+    save_own(predictions, joints=Joints3D(small_clip["joints"], np.arange(6)))
+    with open_frames(small_clip["video"]) as frames:
+        comp = VideoPipeline(frames, small_clip["video"])
+    before = comp.compute_initial(3).before.joints
+    assert np.abs(before - small_clip["joints"][3]).max() < 2.0  # IK of the predictions
+    kp = comp.keypoints(3)
+    kp[0, 8, :2] += 25.0  # the right index tip, 25 px off
+    comp.set_keypoints(3, kp)
+    assert np.abs(comp.compute_initial(3).before.joints - small_clip["joints"][3]).max() < 2.0  # predictions kept
+    after = drain(comp.refine(3, RefineSettings(steps=5))).after.joints
+    tip = lambda joints: project(joints[0, 8], small_clip["K"])  # noqa: E731
+    assert np.linalg.norm(tip(after) - kp[0, 8, :2]) < np.linalg.norm(tip(before) - kp[0, 8, :2]) - 5.0
