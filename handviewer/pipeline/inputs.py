@@ -8,7 +8,7 @@ Without a camera file the documented default of `handviewer.io.default_camera` i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ class VideoInputs:
     K: np.ndarray
     sources: dict[str, str]
     size: tuple[int, int] | None = None  # (width, height) px of the frames
+    notes: list[str] = field(default_factory=list)  # what loading changed or dropped, for `warnings`
 
     def camera(self):
         """The intrinsics used, as a `handviewer.io.Camera` (needs `size`)."""
@@ -68,7 +69,12 @@ class VideoInputs:
             covered = int(np.isfinite(self.keypoints[..., :2]).all(-1).any((1, 2)).sum())
             if covered < n:
                 out.append(f"the 2D keypoints cover {covered} of {n} frames")
-        return out
+        from handviewer.pipeline.plausible import camera_warnings, keypoint_warnings, prediction_warnings
+
+        out += prediction_warnings(self.predictions) + keypoint_warnings(self.keypoints)
+        if self.size is not None:
+            out += camera_warnings(self.K, self.size)
+        return list(self.notes) + out
 
 
 def _first(candidates: list[Path]) -> Path | None:
@@ -87,37 +93,10 @@ def find_beside(video: Path) -> dict[str, Path | None]:
 
 
 def load_keypoints(path: Path, frame_count: int) -> np.ndarray:
-    """Our JSON/NPZ or an OpenPose folder/file -> (frame_count, 2, 21, 3)."""
-    from handviewer.io import load_openpose, load_own
-    from handviewer.io.errors import FileFormatError
+    """Our JSON/NPZ or an OpenPose folder/file (chosen by content) -> (frame_count, 2, 21, 3)."""
+    from handviewer.io.keypoints import load_keypoints_any
 
-    path = Path(path)
-    if path.is_dir() or "openpose" in path.name.lower():
-        return load_openpose(path).dense(frame_count)
-    try:
-        seq = load_own(path)
-    except FileFormatError as exc:
-        if _is_openpose_json(path):  # one OpenPose file, whatever its name
-            return load_openpose(path).dense(frame_count)
-        raise FileFormatError(path, f"{exc.message}; 2D keypoints must be a handviewer JSON/NPZ or an OpenPose "
-                                    "JSON file or folder") from exc
-    if seq.keypoints is None:
-        raise ValueError(f"{path} holds no 2D keypoints")
-    return seq.keypoints.dense(frame_count)
-
-
-def _is_openpose_json(path: Path) -> bool:
-    """A single OpenPose `--write_json` file (it has a "people" list)."""
-    if path.suffix.lower() != ".json" or not path.is_file():
-        return False
-    import json
-
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return False  # load_own reports what is wrong with it
-    return isinstance(data, dict) and isinstance(data.get("people"), list)
+    return load_keypoints_any(path).dense(frame_count)
 
 
 def load_video_inputs(video: str | Path | None, frame_count: int, size: tuple[int, int],
@@ -129,12 +108,35 @@ def load_video_inputs(video: str | Path | None, frame_count: int, size: tuple[in
     kp_path = Path(keypoints) if keypoints else found["keypoints"]
     pred_path = Path(predictions) if predictions else found["predictions"]
     cam_path = Path(camera) if camera else found["camera"]
-    kp = load_keypoints(kp_path, frame_count) if kp_path else None
-    pred = load_predictions(pred_path).dense(frame_count) if pred_path else None
+    from handviewer.io.keypoints import load_keypoints_any
+
+    kp_seq = load_keypoints_any(kp_path) if kp_path else None
+    pred_seq = load_predictions(pred_path) if pred_path else None
     cam = load_camera(cam_path, *size) if cam_path else default_camera(*size)
     sources = {"video": _absolute(video), "keypoints": _absolute(kp_path), "predictions": _absolute(pred_path),
                "camera": _absolute(cam_path) or "default"}
-    return VideoInputs(kp, pred, np.asarray(cam.K, dtype=np.float64), sources, tuple(size))
+    notes = [f"the {name} hold {int((seq.frame_indices >= frame_count).sum())} frame(s) past the video's last "
+             f"frame ({frame_count - 1}); they are ignored" for name, seq in (("2D keypoints", kp_seq), ("3D predictions", pred_seq))
+             if seq is not None and len(seq.frame_indices) and int(seq.frame_indices.max()) >= frame_count]
+    kp = kp_seq.dense(frame_count) if kp_seq is not None else None
+    pred = pred_seq.dense(frame_count) if pred_seq is not None else None
+    if pred is not None:
+        pred, absurd = without_absurd(pred)
+        if absurd:
+            notes.append(f"{absurd} joint(s) of the 3D predictions lie more than {ABSURD_MM / 1e6:g} km from the camera "
+                         "and are treated as missing")
+    return VideoInputs(kp, pred, np.asarray(cam.K, dtype=np.float64), sources, tuple(size), notes)
+
+
+ABSURD_MM = 1e9  # 1,000 km: no camera sees a hand there; such values break the IK's SVD
+
+
+def without_absurd(joints: np.ndarray) -> tuple[np.ndarray, int]:
+    """joints (..., 3) mm with coordinates beyond ABSURD_MM set to NaN (whole joints), and how many."""
+    bad = ~(np.abs(np.nan_to_num(joints, nan=0.0)) < ABSURD_MM).all(-1)
+    out = np.array(joints, dtype=np.float32, copy=True)
+    out[bad] = np.nan
+    return out, int(bad.sum())
 
 
 def _absolute(path) -> str:
