@@ -1,8 +1,10 @@
-"""`handviewer …` command line. Sub-commands import their heavy dependencies lazily."""
+"""`handviewer …` command line. Sub-commands import their heavy dependencies lazily: building the
+parser (`handviewer --help`, `handviewer COMMAND --help`) loads neither torch nor Qt."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -22,13 +24,13 @@ def _cmd_mesh(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from handviewer.app import run_demo
+    from handviewer.launch import run_demo
 
     return run_demo(screenshot=args.screenshot, frame=args.frame, refined=args.refined)
 
 
 def _cmd_open(args: argparse.Namespace) -> int:
-    from handviewer.app import run_app
+    from handviewer.launch import run_app
 
     return run_app(args.video, keypoints=args.keypoints, predictions=args.predictions, screenshot=args.screenshot, frame=args.frame,
                    refined=args.refined)
@@ -65,16 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--left", action="store_true", help="the mirrored left hand")
     p.set_defaults(func=_cmd_mesh)
 
-    for register in _extra_commands():
-        register(sub)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 
-def _extra_commands():
-    """Sub-commands contributed by the training and processing modules (imported lazily when run)."""
-    from handviewer import commands
-
-    return commands.REGISTRARS
+# Modules that add the longer-running sub-commands (training, batch processing, the sample clip),
+# each by a `register(sub)` that loads only argparse-level code; the work itself is imported when
+# the command runs.
+COMMAND_MODULES = (
+    "handviewer.occupancy.cli",
+    "handviewer.uplift.cli",
+    "handviewer.pipeline.process_cli",
+    "handviewer.synth.cli",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Launching the desktop app with the real compute core (the CLI's `demo` and `open`)."""
+"""Launching the desktop app (`handviewer.gui.app`) with the real compute core: the CLI's `demo` and `open`."""
 
 from __future__ import annotations
 

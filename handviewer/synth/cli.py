@@ -1,13 +1,15 @@
 """Command line of the synthetic data: `python -m handviewer.synth.cli make-sample --out assets/sample`.
 
-`register(subparsers)` adds the same `make-sample` sub-command to another parser (e.g. the
-`handviewer` command through `handviewer.commands.REGISTRARS`).
+`register(subparsers)` adds the same `make-sample` sub-command to another parser (the `handviewer`
+command's, see `handviewer.cli`); building it loads neither torch nor the synthesis.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from handviewer.synth.names import SAMPLE_KIND, SCENE_KINDS
 
 
 def _cmd_make_sample(args: argparse.Namespace) -> int:
@@ -29,9 +31,6 @@ def _cmd_make_sample(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     """Add `make-sample` to an argparse sub-parsers object."""
-    from handviewer.synth.sample import SAMPLE_KIND
-    from handviewer.synth.scenes import SCENE_KINDS
-
     p = sub.add_parser("make-sample", help="write the synthetic sample clip (video, keypoints, predictions, ground truth)")
     p.add_argument("--out", type=Path, default=Path("assets/sample"), help="output folder (created)")
     p.add_argument("--frames", type=int, default=100)

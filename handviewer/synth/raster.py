@@ -8,7 +8,7 @@ and the part label (that of the face's nearest vertex). Right hand: warm skin to
 slightly cooler, darker one; background: a vertical grey-blue gradient or one plain colour.
 
 Speed (one CPU core, 640x480, two `refined` hands): about 35 ms per frame, 120 ms with
-`supersample=2`, so 100 frames take 4 s (12 s anti-aliased); see `tests/synth/test_synth_render.py`.
+`supersample=2`, so 100 frames take 4 s (12 s anti-aliased); see `tests/synth/test_synth_raster.py`.
 
 Coordinates: camera frame (OpenCV, mm), pixels with (0, 0) at the centre of the top-left pixel.
 """

@@ -20,8 +20,7 @@ import numpy as np
 
 from handviewer.io import Camera, Joints3D, Keypoints2D, default_camera, project, save_camera, save_own
 from handviewer.io.export import export_npz
-
-SAMPLE_KIND = "stacked"  # one hand over the other: both visible, most corrupted frames intersect
+from handviewer.synth.names import SAMPLE_KIND
 
 README_TEMPLATE = """# Sample clip (synthetic)
 
@@ -60,7 +59,7 @@ def _write_video(path: Path, renderer, sequence, fps: float, camera: Camera):
     """Render every frame into an mp4v video written atomically; yields (fraction, visibility (2, 21))."""
     import cv2
 
-    from handviewer.synth.render import joint_visibility
+    from handviewer.synth.raster import joint_visibility
 
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, camera.size)
@@ -83,7 +82,7 @@ def iter_make_sample(out_dir: str | Path, frames: int = 100, seed: int = 7, kind
     """`make_sample` as a generator of (fraction, message); returns a summary dict (paths, figures)."""
     from handviewer import __version__
     from handviewer.synth.corrupt import corrupt_sequence
-    from handviewer.synth.render import HandRenderer
+    from handviewer.synth.raster import HandRenderer
     from handviewer.synth.scenes import intersection_volumes, random_sequence
 
     out = Path(out_dir)

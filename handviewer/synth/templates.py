@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from handviewer.synth import _geometry as G
+from handviewer.synth.names import SCENE_KINDS
 
-SCENE_KINDS = ("palms", "steeple", "clasp", "stacked", "cross", "tips")
 PALM_CENTRE = np.array([0.0, 45.0, 0.0])  # mm, right-hand frame
 FINGER_CENTRE = np.array([0.0, 135.0, 0.0])  # mm, middle of the middle finger at rest
 

@@ -109,7 +109,7 @@ def occluded_joints(joints: torch.Tensor, K: torch.Tensor, tolerance_mm: float =
     joints (N, 2, 21, 3) mm camera frame, K (N, 3, 3). Flesh is approximated by each bone's capsule
     (its nominal radius): a joint is hidden when its projection falls inside a capsule's projection
     and that capsule's near surface lies more than `tolerance_mm` in front of it: an approximation of
-    the sample's rendering-based visibility (`synth.render.joint_visibility`; joints sit 7-21 mm under
+    the sample's rendering-based visibility (`synth.raster.joint_visibility`; joints sit 7-21 mm under
     the skin, hence the tolerance), with which it agrees on 95.6 % of the sample's joints."""
     n = len(joints)
     flat = joints.reshape(n, 42, 3)

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from handviewer.io import project
-from handviewer.synth.render import HandRenderer, Rendering, joint_visibility, render_hands
+from handviewer.synth.raster import HandRenderer, Rendering, joint_visibility, render_hands
 
 
 def test_rendering_matches_projected_joints(scenes):
