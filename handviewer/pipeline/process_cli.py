@@ -37,8 +37,9 @@ def register(sub) -> None:
     p.add_argument("--safe", action="store_true", help="IHMR-style safe refinement")
     p.add_argument("--meshes", action="store_true", help="also write per-frame PLY meshes")
     p.add_argument("--no-metrics", action="store_true",
-                   help="skip the per-frame metrics (exact intersection volume, penetration, occupancy count): "
-                        "most of the run time")
+                   help="skip the per-frame intersection metrics (intersection volume, penetration, occupancy "
+                        "count); reprojection and displacement are still written")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier export in --out")
     p.add_argument("--device", choices=list(DEVICE_NAMES), default="auto",
                    help=f"where uplift, IK and refinement run: auto = CUDA where torch sees a device and --batch is at "
                         f"least {AUTO_CUDA_MIN_BATCH} (smaller batches are faster on the CPU), else the CPU "
@@ -52,7 +53,7 @@ def _run(args) -> int:
     settings = RefineSettings(point_set=args.point_set, both_hands=not args.single, weight=args.weight,
                               steps=args.steps, device=args.device, safe_mode=args.safe)
     gen = process_video(args.video, args.out, args.keypoints, args.predictions, args.camera, settings,
-                        args.batch, args.meshes, not args.no_metrics)
+                        args.batch, args.meshes, not args.no_metrics, args.overwrite)
     summary = drain(gen, TextProgress("process"))
     print(json.dumps(summary, indent=2))
     return 0
