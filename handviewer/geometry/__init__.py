@@ -9,10 +9,17 @@ have vertices (B, V, 3); faces are counter-clockwise seen from outside (outward 
 - `self_intersections`, `is_self_intersecting`: crossing triangle pairs of one mesh (numpy).
 - `mesh_volume`, `check_closed_manifold`: divergence-theorem volume, watertightness check.
 - `bounding_box`, `grid_points`, `pair_grid`: boxes and the 50^3 sample grids.
+- `intersect_meshes` (`MeshIntersection`, `ManifoldError`): the exact body inside two closed meshes
+  and its volume (manifold3d's boolean).
+- `grid_inside`: the grid points inside a closed mesh, one ray per grid column (numpy).
+- `point_mesh_distance`, `point_triangle_distance`: exact distances of a few points (numpy, pruned).
 """
 
+from .boolean import ManifoldError, MeshIntersection, intersect_meshes
 from .distance import closest_point_on_mesh, closest_point_on_triangle, signed_distance, unsigned_distance
 from .grid import bounding_box, grid_points, pair_grid
+from .nearest import point_mesh_distance, point_triangle_distance
+from .scanline import grid_inside
 from .self_intersect import is_self_intersecting, self_intersections, triangles_intersect
 from .volume import check_closed_manifold, mesh_volume
 from .winding import inside_all, inside_mesh, winding_numbers
@@ -33,4 +40,10 @@ __all__ = [
     "bounding_box",
     "grid_points",
     "pair_grid",
+    "intersect_meshes",
+    "MeshIntersection",
+    "ManifoldError",
+    "grid_inside",
+    "point_mesh_distance",
+    "point_triangle_distance",
 ]
