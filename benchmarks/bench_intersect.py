@@ -23,13 +23,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import best_of, machine  # noqa: E402
 
+from handviewer.device_constants import flip_x  # noqa: E402
 from handviewer.geometry import pair_grid  # noqa: E402
 from handviewer.hand import HandModel, fit_ik  # noqa: E402
+from handviewer.hand.skeleton import MIRROR_X  # noqa: E402
 from handviewer.intersect import count_intersections, intersection_loss, occupancy_count  # noqa: E402
 from handviewer.occupancy import load_default  # noqa: E402
 from handviewer.uplift.synthetic import make_pool  # noqa: E402
-
-FLIP = np.array([-1.0, 1.0, 1.0])
 
 
 def make_pairs(n: int, seed: int):
@@ -42,12 +42,12 @@ def make_pairs(n: int, seed: int):
     j[:, 1] += (d * 40.0 * torch.rand(n, 1, generator=g))[:, None]  # 0-40 mm deeper than just clear
     model = HandModel("plain")
     right, _ = fit_ik(j[:, 0])
-    left, _ = fit_ik(j[:, 1] * torch.tensor([-1.0, 1.0, 1.0]))
+    left, _ = fit_ik(j[:, 1] * flip_x(j))
     with torch.no_grad():
         vr = model.vertices(right).double().numpy()
-        vl = model.vertices(left).double().numpy() * FLIP
+        vl = model.vertices(left).double().numpy() * MIRROR_X
         jr = model.joints(right)
-        jl = model.joints(left) * torch.tensor([-1.0, 1.0, 1.0])
+        jl = model.joints(left) * flip_x(jr)
     return model, vr, vl, jr, jl
 
 

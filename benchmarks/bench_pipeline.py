@@ -83,13 +83,14 @@ def compare_settings(pipe: Pipeline, folder: Path, every: int = 3) -> None:
     from handviewer.hand import HandModel
     from handviewer.intersect.metrics import count_intersections
     from handviewer.io import load_own
-    from handviewer.refine.energy import FLIP, EnergyWeights
+    from handviewer.hand.skeleton import MIRROR_X
+    from handviewer.refine.energy import EnergyWeights
 
     gt = np.load(folder / "ground_truth.npz")
     frames = np.arange(0, len(gt["joints"]), every)
     init = pipe.initial_from_joints(load_own(folder / "predictions.json").joints.joints[frames])
     keypoints = load_own(folder / "keypoints.json").keypoints.xyc[frames]
-    plain, flip = HandModel("plain"), FLIP.numpy()
+    plain, flip = HandModel("plain"), MIRROR_X
 
     def volumes(pair) -> np.ndarray:
         vr = plain.vertices(pair.right).double().numpy()
@@ -122,7 +123,7 @@ def interhand(pipe: Pipeline, folder: Path, settings: RefineSettings, push_mm: f
     from handviewer.hand import HandModel
     from handviewer.intersect.metrics import count_intersections
     from handviewer.io import load_interhand
-    from handviewer.refine.energy import FLIP
+    from handviewer.hand.skeleton import MIRROR_X
 
     files = [folder / f"test_interhand2.6m_{k}.json" for k in ("data", "camera", "joint_3d")]
     if not all(f.exists() for f in files):
@@ -136,7 +137,7 @@ def interhand(pipe: Pipeline, folder: Path, settings: RefineSettings, push_mm: f
         return
     gt, kp = joints[two], xyc[two]
     K = np.stack([np.asarray(c.K, np.float32) for c, t in zip(samples.cameras, two) if t])
-    plain, flip = HandModel("plain"), FLIP.numpy()
+    plain, flip = HandModel("plain"), MIRROR_X
     towards = gt[:, 0].mean(1) - gt[:, 1].mean(1)
     pushed = gt.copy()
     pushed[:, 1] += push_mm * (towards / np.linalg.norm(towards, axis=-1, keepdims=True))[:, None]

@@ -7,11 +7,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from handviewer.hand.skeleton import MIRROR_X
+
 
 def flip_x(like: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
-    """(3,) [-1, 1, 1] on `like`'s device, in `like`'s dtype (or `dtype`): mirrors points across
-    x = 0 (left <-> right hand)."""
-    return on_device("flip_x", lambda: [-1.0, 1.0, 1.0], like.device, dtype or like.dtype)
+    """(3,) `skeleton.MIRROR_X` [-1, 1, 1] on `like`'s device, in `like`'s dtype (or `dtype`): mirrors
+    points across x = 0 (left <-> right hand)."""
+    return on_device("flip_x", MIRROR_X.copy, like.device, dtype or like.dtype)
 
 
 def on_device(name: str, make, device: torch.device, dtype: torch.dtype | None = None) -> torch.Tensor:

@@ -12,6 +12,7 @@ from handviewer.hand.kinematics import Pose, forward_kinematics
 from handviewer.hand.mesh import MeshRig, pose_vertices
 from handviewer.hand.mesh_topology import MeshTopology, build_topology
 from handviewer.hand.params import HandParams, default_params, random_params
+from handviewer.hand.skeleton import mirror_x
 
 
 @lru_cache(maxsize=None)
@@ -81,7 +82,7 @@ class HandModel:
 
         verts = self.vertices(params[index])[0].detach().cpu().numpy().astype(np.float64)
         if left:
-            verts = verts * np.array([-1.0, 1.0, 1.0])
+            verts = mirror_x(verts)
         return trimesh.Trimesh(verts, self.faces_left if left else self.faces, process=False)
 
     def export(self, path: str | Path, params: HandParams, index: int = 0, left: bool = False) -> Path:

@@ -70,8 +70,15 @@ def _reorder(joints: np.ndarray, index: np.ndarray) -> np.ndarray:
     raise ValueError(f"expected 21 or 42 joints on axis -2, got shape {joints.shape}")
 
 
+MIRROR_X = np.array([-1.0, 1.0, 1.0])
+MIRROR_X.flags.writeable = False
+"""(3,) float64: multiply points by it to mirror them along x (x -> -x): how a left hand becomes a right
+hand and back (the left hand is a mirrored right hand, DESIGN.md section 4). Torch code takes it from
+`handviewer.device_constants.flip_x` (made once per device and dtype)."""
+
+
 def mirror_x(points: np.ndarray) -> np.ndarray:
-    """Mirror points along x (x -> -x): how a left hand becomes a right hand and back."""
+    """Mirror points along x (x -> -x): how a left hand becomes a right hand and back (same dtype)."""
     out = np.array(points, copy=True)
     out[..., 0] *= -1
     return out

@@ -9,9 +9,6 @@ import torch
 from handviewer.intersect import intersection_loss
 from handviewer.io import camera
 
-FLIP = torch.tensor([-1.0, 1.0, 1.0])
-
-
 @dataclass(frozen=True)
 class EnergyWeights:
     """Internal scales of the data terms, which make each term about 1 for a typical error: 2D in units

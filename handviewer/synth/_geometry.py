@@ -8,8 +8,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
-MIRROR = np.diag([-1.0, 1.0, 1.0])
-"""x -> -x: how a left hand becomes a right hand and back (DESIGN.md section 4)."""
+from handviewer.hand.skeleton import MIRROR_X
+
+MIRROR = np.diag(MIRROR_X)
+"""(3, 3) `skeleton.MIRROR_X` as a matrix, to mirror rotations (M R M) as well as points."""
 
 
 def rotvec_to_matrix(rotvec: np.ndarray) -> np.ndarray:

@@ -47,6 +47,7 @@ import numpy as np
 import torch
 
 from handviewer.hand import HandModel, HandParams
+from handviewer.hand.skeleton import mirror_x
 from handviewer.io import Camera, default_camera
 from handviewer.synth import _geometry as G
 from handviewer.synth.templates import SCENE_KINDS, _template, _Template
@@ -129,7 +130,7 @@ def pair_joints(model: HandModel, params_right: HandParams, params_left: HandPar
     """(T, 2, 21, 3) float32 mm camera frame, right then left (mirrored)."""
     with torch.no_grad():
         right = model.joints(params_right).numpy()
-        left = model.joints(params_left).numpy() * np.array([-1.0, 1.0, 1.0], dtype=np.float32)
+        left = mirror_x(model.joints(params_left).numpy())
     return np.stack([right, left], axis=1).astype(np.float32)
 
 

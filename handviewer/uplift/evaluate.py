@@ -7,14 +7,12 @@ from collections.abc import Generator
 import numpy as np
 import torch
 
+from handviewer.device_constants import flip_x
 from handviewer.hand import HandModel
 from handviewer.hand.params import HandParams
 from handviewer.intersect import count_intersections
 from handviewer.uplift.predict import relative_joints
 from handviewer.uplift.synthetic import make_pool, view
-
-FLIP = torch.tensor([-1.0, 1.0, 1.0])
-
 
 @torch.no_grad()
 def evaluate(net, pairs: int = 500, seed: int = 424_242) -> Generator[tuple[float, str], None, dict]:
@@ -31,7 +29,8 @@ def evaluate(net, pairs: int = 500, seed: int = 424_242) -> Generator[tuple[floa
     model = HandModel("plain")
     zero = lambda p: HandParams(rot=p.rot, trans=torch.zeros_like(p.trans), bones=p.bones, angles=p.angles)  # noqa: E731
     vr = model.vertices(zero(right)).double().numpy()
-    vl = (model.vertices(zero(left)) * FLIP + rel[:, 1, :1]).double().numpy()
+    vl = model.vertices(zero(left))
+    vl = (vl * flip_x(vl) + rel[:, 1, :1]).double().numpy()
     counts, volumes = [], []
     for i in range(pairs):
         c, v, _ = count_intersections(vr[i], model.faces, vl[i], model.faces_left)

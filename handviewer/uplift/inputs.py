@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from handviewer.device_constants import flip_x
+
 MIN_VISIBLE = 6  # a hand with fewer visible keypoints is treated as missing
 
 
@@ -47,7 +49,7 @@ def network_input(keypoints: torch.Tensor, K: torch.Tensor) -> tuple[torch.Tenso
     conf = torch.where(vis, keypoints[..., 2].nan_to_num(0.0), torch.zeros_like(w))
     feats = torch.cat([rel, conf[..., None]], dim=-1)  # (N, 2, 21, 3)
     right = feats.reshape(len(feats), -1)
-    mirrored = feats.flip(1) * torch.tensor([-1.0, 1.0, 1.0], dtype=feats.dtype, device=feats.device)
+    mirrored = feats.flip(1) * flip_x(feats)
     return right, mirrored.reshape(len(feats), -1)
 
 

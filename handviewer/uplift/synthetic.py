@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import torch
 
+from handviewer.device_constants import flip_x
 from handviewer.hand import HandModel
 from handviewer.hand.skeleton import BONES
 from handviewer.intersect.points import hand_points
 from handviewer.occupancy.features import _RADII
 
-_FLIP = torch.tensor([-1.0, 1.0, 1.0])
 _RADII_MM = torch.as_tensor(_RADII * 84.5, dtype=torch.float32)
 
 
@@ -62,7 +62,8 @@ def make_pool(n: int, seed: int, steps: int = 16, chunk: int = 2048) -> PairPool
         left = model.random_params(m, seed=seed * 7919 + 2 * start + 1)
         with torch.no_grad():
             jr = model.joints(right)
-            jl0 = model.joints(left) * _FLIP
+            jl0 = model.joints(left)
+            jl0 = jl0 * flip_x(jl0)
             palm_r, palm_l0 = jr[:, [0, 5, 9, 13, 17]].mean(1), jl0[:, [0, 5, 9, 13, 17]].mean(1)
             d = torch.randn(m, 3, generator=g)
             d = d / d.norm(dim=-1, keepdim=True)

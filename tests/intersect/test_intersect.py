@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from handviewer.device_constants import flip_x
 from handviewer.hand import HandModel
 from handviewer.hand.skeleton import mirror_x
 from handviewer.intersect import (
@@ -27,7 +28,7 @@ class BallOccupancy:
         return torch.sigmoid((20.0 - d) / 2.0 + logit_bias)
 
     def probability_left(self, points, joints, chunk=None, logit_bias=0.0, near_only=False):
-        flip = torch.tensor([-1.0, 1.0, 1.0], dtype=points.dtype)
+        flip = flip_x(points)
         return self.probability(points * flip, joints * flip, chunk, logit_bias, near_only)
 
 

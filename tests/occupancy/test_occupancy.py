@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from handviewer.device_constants import flip_x
 from handviewer.hand import HandModel
 from handviewer.hand.rotations import axis_angle_to_matrix
 from handviewer.occupancy import data as occ_data
@@ -56,7 +57,7 @@ def test_left_hand_probability_is_the_mirrored_right_hand():
     model = HandModel()
     joints = model.joints(model.random_params(1, seed=4))
     pts = joints + 2.0
-    flip = torch.tensor([-1.0, 1.0, 1.0])
+    flip = flip_x(pts)
     with torch.no_grad():
         assert torch.allclose(net.probability_left(pts * flip, joints * flip), net.probability(pts, joints), atol=1e-6)
 
@@ -95,7 +96,7 @@ def test_near_only_matches_the_full_decoder_where_a_hand_can_be():
     (full ** 2).sum().backward()
     (near ** 2).sum().backward()
     assert torch.allclose(j1.grad, j2.grad, atol=1e-4 * j1.grad.abs().max())
-    flip = torch.tensor([-1.0, 1.0, 1.0])
+    flip = flip_x(pts)
     with torch.no_grad():
         assert torch.allclose(net.probability_left(pts * flip, joints * flip, near_only=True), near, atol=1e-6)
         nothing = net.probability(pts + 1000.0, joints, near_only=True)
