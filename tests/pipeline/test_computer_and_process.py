@@ -92,7 +92,12 @@ def test_inputs_warn_about_partial_predictions_and_hands_at_the_origin():
     assert any("cover 7 of 10 frames" in w and "2D keypoints" in w for w in warnings)
     assert any("every joint at 0" in w for w in warnings)
     assert any(w.startswith("3 hand(s) missing") for w in warnings)
-    assert VideoInputs(keypoints, np.full((10, 2, 21, 3), 300.0, np.float32), np.eye(3), {}).warnings() == []
+    from handviewer.hand.kinematics import forward_kinematics
+    from handviewer.hand.params import default_params
+
+    hand = forward_kinematics(default_params(1)).joints[0].numpy() + np.array([0.0, 0.0, 500.0], np.float32)
+    plausible = np.broadcast_to(hand, (10, 2, 21, 3)).astype(np.float32)
+    assert VideoInputs(keypoints, plausible, np.eye(3), {}).warnings() == []
 
 
 def test_resume_with_another_batch_size_redoes_the_work_without_duplicates(small_clip):
