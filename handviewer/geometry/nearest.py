@@ -66,11 +66,16 @@ def point_mesh_distance(points, vertices, faces) -> np.ndarray:
     used = v if np.bincount(f.ravel(), minlength=len(v)).all() else v[np.unique(f)]
     diff = p[:, None] - used[None]  # (P, V, 3) mm
     bound2 = np.einsum("pvk,pvk->pv", diff, diff).min(1)  # (P,) mm^2, to the nearest vertex
-    tri = v[f]  # (F, 3, 3)
-    lo, hi = tri.min(1), tri.max(1)  # (F, 3) triangle boxes
-    gap = np.maximum(lo[None] - p[:, None], 0.0) + np.maximum(p[:, None] - hi[None], 0.0)  # (P, F, 3)
+    a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]  # (F, 3) mm
+    lo, hi = np.minimum(np.minimum(a, b), c), np.maximum(np.maximum(a, b), c)  # triangle boxes
+    # Triangles whose box meets the box of all the points' bounding balls, then point by point.
+    reach = np.sqrt(bound2.max())
+    near = np.nonzero(((lo <= p.max(0) + reach) & (hi >= p.min(0) - reach)).all(1))[0]
+    lo, hi = lo[near], hi[near]
+    gap = np.maximum(lo[None] - p[:, None], 0.0) + np.maximum(p[:, None] - hi[None], 0.0)  # (P, F', 3)
     i, j = np.nonzero(np.einsum("pfk,pfk->pf", gap, gap) <= bound2[:, None])
-    d = point_triangle_distance(p[i], tri[j, 0], tri[j, 1], tri[j, 2])
+    j = near[j]
+    d = point_triangle_distance(p[i], a[j], b[j], c[j])
     out = np.sqrt(bound2)
     np.minimum.at(out, i, d)
     return out
