@@ -14,14 +14,15 @@ def cache_dir(*parts: str) -> Path:
 
 
 def atomic_save_torch(obj, path: Path) -> None:
-    """torch.save to a temporary file beside `path`, then rename: never a half-written checkpoint."""
+    """torch.save through `io._files.atomic_write` (folder made if missing): never a half-written checkpoint."""
     import torch
+
+    from handviewer.io._files import atomic_write
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_write(path, binary=True) as f:
+        torch.save(obj, f)
 
 
 def load_torch_blob(path: Path, fmt: str, what: str, device=None) -> dict:

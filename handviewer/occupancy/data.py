@@ -19,6 +19,7 @@ import torch
 from handviewer.cache import cache_dir
 from handviewer.geometry import inside_mesh
 from handviewer.hand import HandModel
+from handviewer.io._files import atomic_write
 from handviewer.occupancy.canonical import to_canonical
 
 DATA_VERSION = 1
@@ -84,9 +85,8 @@ def cached(hands: int, seed: int, points_per_hand: int = 8192) -> Generator[tupl
         with np.load(path) as f:
             return OccupancyData(f["points"], f["inside"], f["joints"])
     data = yield from generate(hands, seed, points_per_hand)
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, points=data.points, inside=data.inside, joints=data.joints)
-    tmp.replace(path)
+    with atomic_write(path, binary=True) as f:  # a file object: np.savez adds no suffix
+        np.savez(f, points=data.points, inside=data.inside, joints=data.joints)
     return data
 
 
