@@ -24,7 +24,8 @@ def topology(detail: str) -> MeshTopology:
 class HandModel:
     """A right hand of one mesh detail; left hands are mirrored right hands (x -> -x).
 
-    detail: "plain" (316 vertices, for occupancy and intersection tests) or "refined" (704, display).
+    detail: "plain" (344 vertices, 684 faces, for occupancy and intersection tests) or "refined" (730 vertices,
+            1456 faces, display).
     All methods are batched over N hands and differentiable in the parameters.
     """
 

@@ -80,3 +80,12 @@ def test_export_round_trip(tmp_path, suffix):
     assert np.allclose(loaded.vertices, model.vertices(params)[0].numpy(), atol=1e-3)
     with pytest.raises(ValueError, match="unsupported"):
         model.export(tmp_path / "hand.xyz", params)
+
+
+def test_model_docstring_states_the_real_mesh_sizes():
+    from handviewer.hand import HandModel
+    from handviewer.hand import model as M
+
+    for detail in ("plain", "refined"):
+        m = HandModel(detail)
+        assert f"{m.num_vertices} vertices, {len(m.faces)} faces" in " ".join(M.HandModel.__doc__.split())
