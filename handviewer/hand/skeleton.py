@@ -82,3 +82,31 @@ def mirror_x(points: np.ndarray) -> np.ndarray:
     out = np.array(points, copy=True)
     out[..., 0] *= -1
     return out
+
+
+MIN_VISIBLE = 6
+"""A hand with fewer visible joints than this is treated as missing (too little to place it)."""
+
+
+def visible_joints(points, confidence: bool = False):
+    """(..., 21) bool: which joints are seen. points (..., 21, D): 3D joints (mm) or 2D keypoints.
+
+    A joint counts when all its D values are finite and, with `confidence` (the last value of
+    keypoints (..., 21, 3) x px, y px, confidence), that confidence is > 0. Numpy arrays and torch
+    tensors alike (comparisons only), so torch code uses it too.
+    """
+    seen = (abs(points) < float("inf")).all(-1)  # finite: not NaN, not +-inf
+    return seen & (points[..., -1] > 0) if confidence else seen
+
+
+def hand_present(points, min_joints: int = MIN_VISIBLE, confidence: bool = False):
+    """(...) bool: the hand-present rule: at least `min_joints` visible joints (`visible_joints`).
+
+    points (..., 21, D) as in `visible_joints`, numpy or torch.
+    """
+    return enough_joints(visible_joints(points, confidence), min_joints)
+
+
+def enough_joints(visible, min_joints: int = MIN_VISIBLE):
+    """(...) bool from visible (..., 21) bool: the hand-present rule on a visibility mask."""
+    return visible.sum(-1) >= min_joints

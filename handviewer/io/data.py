@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handviewer.hand.skeleton import NUM_JOINTS
+from handviewer.hand.skeleton import NUM_JOINTS, hand_present
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -83,8 +83,9 @@ class Keypoints2D:
         return self.xyc[..., 2]
 
     def present(self) -> np.ndarray:
-        """(T, 2) bool: which hands have at least one keypoint in each row."""
-        return np.isfinite(self.xyc[..., 0]).any(axis=-1)
+        """(T, 2) bool: which hands are present in each row: `skeleton.hand_present`, at least
+        `skeleton.MIN_VISIBLE` keypoints finite with confidence > 0."""
+        return hand_present(self.xyc, confidence=True)
 
     def dense(self, frame_count: int) -> np.ndarray:
         """(frame_count, 2, 21, 3) float32 indexed by frame; NaN for frames without a row."""
@@ -118,8 +119,9 @@ class Joints3D:
         return np.isfinite(self.joints[..., 0])
 
     def present(self) -> np.ndarray:
-        """(T, 2) bool: which hands have at least one finite joint in each row."""
-        return self.valid().any(axis=-1)
+        """(T, 2) bool: which hands are present in each row: `skeleton.hand_present`, at least
+        `skeleton.MIN_VISIBLE` finite joints."""
+        return hand_present(self.joints)
 
     def dense(self, frame_count: int) -> np.ndarray:
         """(frame_count, 2, 21, 3) float32 mm indexed by frame; NaN for frames without a row."""

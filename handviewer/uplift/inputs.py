@@ -11,8 +11,7 @@ from __future__ import annotations
 import torch
 
 from handviewer.device_constants import flip_x
-
-MIN_VISIBLE = 6  # a hand with fewer visible keypoints is treated as missing
+from handviewer.hand.skeleton import MIN_VISIBLE, enough_joints, visible_joints  # noqa: F401 (MIN_VISIBLE re-exported)
 
 
 def normalised_coords(keypoints: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
@@ -24,9 +23,10 @@ def normalised_coords(keypoints: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
 
 
 def visibility(keypoints: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(joint visible (N, 2, 21) bool, hand present (N, 2) bool) from keypoints (N, 2, 21, 3)."""
-    vis = torch.isfinite(keypoints).all(-1) & (keypoints[..., 2] > 0)
-    return vis, vis.sum(-1) >= MIN_VISIBLE
+    """(joint visible (N, 2, 21) bool, hand present (N, 2) bool) from keypoints (N, 2, 21, 3):
+    `skeleton.visible_joints` with confidence and the hand-present rule `skeleton.enough_joints`."""
+    vis = visible_joints(keypoints, confidence=True)
+    return vis, enough_joints(vis)
 
 
 def network_input(keypoints: torch.Tensor, K: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -60,7 +60,7 @@ def place_by_reprojection(joints_rel: torch.Tensor, keypoints: torch.Tensor, K: 
     confidence; missing keypoints get zero weight. Returns NaN where fewer than 3 keypoints are visible.
     """
     fx, fy, cx, cy = K[:, 0, 0, None], K[:, 1, 1, None], K[:, 0, 2, None], K[:, 1, 2, None]
-    vis = torch.isfinite(keypoints).all(-1) & (keypoints[..., 2] > 0)
+    vis = visible_joints(keypoints, confidence=True)
     u = torch.where(vis, keypoints[..., 0], torch.zeros_like(keypoints[..., 0])) - cx
     v = torch.where(vis, keypoints[..., 1], torch.zeros_like(keypoints[..., 1])) - cy
     w = torch.where(vis, keypoints[..., 2].nan_to_num(0.0), torch.zeros_like(u)).sqrt()

@@ -48,3 +48,23 @@ def test_interhand_ground_truth_has_anatomical_bone_lengths():
     # Phalanges 15-50 mm, metacarpals (wrist to MCP) 65-100 mm: only true in the right joint order.
     assert ((lengths[:, [5, 6, 7, 9, 10, 11]] > 15) & (lengths[:, [5, 6, 7, 9, 10, 11]] < 50)).all()
     assert ((lengths[:, [4, 8, 12]] > 65) & (lengths[:, [4, 8, 12]] < 100)).all()
+
+
+def test_hand_present_is_one_rule_for_joints_and_keypoints_numpy_and_torch():
+    import torch
+
+    from handviewer.hand.skeleton import MIN_VISIBLE, hand_present, visible_joints
+
+    joints = np.ones((4, 2, 21, 3))
+    joints[0, 1] = np.nan  # no left hand
+    joints[1, 0, MIN_VISIBLE:] = np.nan  # just enough joints
+    joints[2, 0, MIN_VISIBLE - 1:] = np.nan  # one too few
+    joints[3, 1, :, 0] = np.inf  # not finite
+    expected = [[True, False], [True, True], [False, True], [True, False]]
+    assert hand_present(joints).tolist() == expected
+    assert hand_present(torch.as_tensor(joints)).tolist() == expected
+    assert hand_present(joints, min_joints=1)[2].tolist() == [True, True]
+    keypoints = joints.copy()
+    keypoints[1, 1, :, 2] = 0.0  # confidence 0: not seen
+    assert hand_present(keypoints, confidence=True)[1].tolist() == [True, False]
+    assert visible_joints(torch.as_tensor(keypoints), confidence=True).tolist() == visible_joints(keypoints, True).tolist()
