@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from handviewer.uplift.inputs import MIN_VISIBLE, visibility
+from handviewer.hand.skeleton import MIN_VISIBLE, hand_present
+from handviewer.uplift.inputs import visibility
 
 
 @dataclass
@@ -55,7 +56,7 @@ class VideoInputs:
             if self.keypoints is not None:
                 # Hands the pipeline uplifts from the keypoints in frames on predictions: a hand with
                 # fewer than MIN_VISIBLE predicted joints is missing (`Pipeline.initial_from_joints`).
-                predicted = np.isfinite(self.predictions).all(-1).sum(-1) >= MIN_VISIBLE  # (T, 2)
+                predicted = hand_present(self.predictions)  # (T, 2)
                 seen = visibility(torch.as_tensor(np.asarray(self.keypoints, np.float32)))[1].numpy()
                 filled = int((on_predictions[:, None] & ~predicted & seen).sum())
                 if filled:

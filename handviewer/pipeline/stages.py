@@ -23,9 +23,9 @@ from handviewer.pipeline.settings import RefineSettings
 from handviewer.hand.pair import PairParams
 from handviewer.refine import EnergyWeights, refine, reprojection_px
 from handviewer.pipeline.results import FrameMetrics, FrameResult, HandsEstimate
-from handviewer.uplift.inputs import MIN_VISIBLE, visibility
+from handviewer.hand.skeleton import MIRROR_X, hand_present, mirror_x
+from handviewer.uplift.inputs import visibility
 
-FLIP = np.array([-1.0, 1.0, 1.0])
 _CPU = torch.device("cpu")
 
 
@@ -134,10 +134,10 @@ class Pipeline:
         With the frames' keypoints (N, 2, 21, 3) px + confidence and K (N, 3, 3) or (3, 3), a hand
         missing from the predictions but seen in the keypoints is uplifted (`_fill_from_keypoints`)."""
         j = np.asarray(joints, dtype=np.float32)
-        present = torch.as_tensor(np.isfinite(j).all(-1).sum(-1) >= MIN_VISIBLE)  # fewer joints: missing
+        present = torch.as_tensor(hand_present(j))  # (N, 2)
         device = self.device_for(len(j))
         right, _ = fit_ik(_fill_missing(j[:, 0]), device=device)
-        left, _ = fit_ik(_fill_missing(j[:, 1] * FLIP.astype(np.float32)), device=device)
+        left, _ = fit_ik(_fill_missing(mirror_x(j[:, 1]).astype(np.float32)), device=device)
         pair = _pair_to(PairParams(right, left), "cpu")
         with torch.no_grad():
             fitted = pair.joints()
@@ -168,7 +168,7 @@ class Pipeline:
             source = up.pair.right if h == 0 else up.pair.left
             for name, value in source.tensors().items():
                 if name == "trans":  # a left hand's parameters are those of its mirror image
-                    value = value + (shift if h == 0 else shift * torch.as_tensor(FLIP, dtype=shift.dtype))
+                    value = value + (shift if h == 0 else shift * torch.as_tensor(MIRROR_X, dtype=shift.dtype))
                 hand.tensors()[name][rows[fill]] = value[fill]
             present[rows[fill], h] = True
         joints = pair.joints()
@@ -209,7 +209,7 @@ class Pipeline:
         if not meshes:
             return HandsEstimate(joints=joints, params=params)
         vr = self.refined.vertices(pair.right[i])[0].numpy()
-        vl = self.refined.vertices(pair.left[i])[0].numpy() * FLIP
+        vl = mirror_x(self.refined.vertices(pair.left[i])[0].numpy())
         verts = np.stack([vr, vl]).astype(np.float32)
         verts[~keep] = np.nan
         faces = np.stack([self.refined.faces, self.refined.faces_left])
@@ -233,7 +233,7 @@ class Pipeline:
         if not (intersections and bool(present[i].all())):
             return FrameMetrics(reprojection_px=reproj, moved_mm=moved), *empty
         vr = self.plain.vertices(pair.right[i])[0].double().numpy()
-        vl = self.plain.vertices(pair.left[i])[0].double().numpy() * FLIP
+        vl = mirror_x(self.plain.vertices(pair.left[i])[0].double().numpy())
         device = self.device_for(1)
         count, volume, points = count_intersections(vr, self.plain.faces, vl, self.plain.faces_left, self.grid_resolution,
                                                     device)
