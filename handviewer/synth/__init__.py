@@ -11,7 +11,7 @@ Modules (each loads torch/OpenCV only when imported):
 
 from __future__ import annotations
 
-import importlib
+from handviewer._lazy import lazy_getattr
 
 _LAZY = {
     "TwoHandSequence": "handviewer.synth.scenes",
@@ -33,8 +33,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'handviewer.synth' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
