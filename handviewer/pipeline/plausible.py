@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from handviewer.hand.skeleton import visible_joints
+
 HAND_SIZE_MM = (60.0, 400.0)  # plausible hand length (`_hand_size_mm`), mm
 MAX_DEPTH_MM = 20_000.0  # 20 m
 FOCAL_PER_SIDE = (0.2, 20.0)  # focal length / longer image side: ~136 to ~1.4 degrees of view
@@ -46,7 +48,7 @@ def keypoint_warnings(keypoints: np.ndarray | None) -> list[str]:
     """keypoints (T, 2, 21, 3) px + confidence."""
     if keypoints is None:
         return []
-    visible = np.isfinite(keypoints).all(-1) & (np.nan_to_num(keypoints[..., 2]) > 0)
+    visible = visible_joints(keypoints, confidence=True)
     if not visible.any():
         return ["the 2D keypoints show no hand in any frame (every keypoint missing or with confidence 0)"]
     return []
