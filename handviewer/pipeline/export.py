@@ -85,7 +85,7 @@ class ExportTable:
             rows.append(dict(
                 index=r.index, joints_before=r.before.joints, joints_after=after.joints,
                 params_before=flat_params(r.before.params), params_after=flat_params(after.params),
-                present=np.isfinite(r.before.joints).all(-1).any(-1), keypoints=r.keypoints_2d,
+                present=r.before.present(), keypoints=r.keypoints_2d,
                 metrics_before=metric_row(r.metrics_before),
                 metrics_after=metric_row(r.metrics_after if refined else r.metrics_before),
                 refined=refined, verified=flags.get(r.index) == "verified", flagged=flags.get(r.index) == "flagged",

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from handviewer.hand.skeleton import hand_present
+
 
 @dataclass(frozen=True)
 class HandsEstimate:
@@ -28,8 +30,8 @@ class HandsEstimate:
     params: dict[str, np.ndarray] = field(default_factory=dict)
 
     def present(self) -> np.ndarray:
-        """(2,) bool: which hands have at least one finite joint."""
-        return np.isfinite(self.joints).all(axis=-1).any(axis=-1)
+        """(2,) bool: which hands the estimate holds (any joint: a missing hand is all NaN)."""
+        return hand_present(self.joints, min_joints=1)
 
 
 @dataclass(frozen=True)
