@@ -5,6 +5,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 # Headless runs go through Xvfb when there is no display.
 XVFB   := $(if $(DISPLAY),,xvfb-run -a -s "-screen 0 1600x1000x24")
+# Hand detection (handviewer.detect): the wheel holds MediaPipe Hands' models. Installed without its
+# declared dependencies (jax, opencv-contrib-python: unused, and a second cv2); pyproject.toml lists
+# the ones it imports.
+MEDIAPIPE := mediapipe==0.10.14
 
 .PHONY: demo test venv sysdeps bench package clean
 
@@ -14,6 +18,7 @@ $(STAMP): pyproject.toml
 	# Pinned first so that the CPU build lying on disk is used; a bare `torch` would pull a CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --no-deps $(MEDIAPIPE)
 	touch $(STAMP)
 
 venv: $(STAMP)
