@@ -80,6 +80,7 @@ COMMAND_MODULES = (
     "handviewer.uplift.cli",
     "handviewer.pipeline.process_cli",
     "handviewer.synth.cli",
+    "handviewer.detect.cli",
 )
 
 

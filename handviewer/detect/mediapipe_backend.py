@@ -42,10 +42,10 @@ def import_mediapipe():
             f"MediaPipe is not installed; it is needed to detect hands (`make venv` installs it). "
             f"Install it with: {INSTALL_COMMAND}")
     os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ log lines on every graph start
+    # protobuf 4 warns on every frame that MediaPipe's result conversion uses a deprecated call.
+    warnings.filterwarnings("ignore", message=".*GetPrototype.*", category=UserWarning)
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*GetPrototype.*", category=UserWarning)
-            return importlib.import_module("mediapipe")
+        return importlib.import_module("mediapipe")
     except ImportError as e:
         raise MissingDependencyError(f"MediaPipe is installed but cannot be imported ({e}). "
                                      f"Reinstall it with: {INSTALL_COMMAND}") from e

@@ -102,13 +102,22 @@ def load_keypoints(path: Path, frame_count: int) -> np.ndarray:
 
 def load_video_inputs(video: str | Path | None, frame_count: int, size: tuple[int, int],
                       keypoints: str | Path | None = None, predictions: str | Path | None = None,
-                      camera: str | Path | None = None) -> VideoInputs:
+                      camera: str | Path | None = None, detect: bool = True, progress=None) -> VideoInputs:
+    """What goes with `video` (see the module docstring). With neither keypoints nor predictions given
+    or beside it and `detect`, its hands are detected (`handviewer.detect.cached_or_detect`: cached
+    beside the video or per user, found again next time; `progress(fraction, message)` reports it)."""
     from handviewer.io import default_camera, load_camera, load_predictions
 
     found = find_beside(Path(video)) if video else {"keypoints": None, "predictions": None, "camera": None}
     kp_path = Path(keypoints) if keypoints else found["keypoints"]
     pred_path = Path(predictions) if predictions else found["predictions"]
     cam_path = Path(camera) if camera else found["camera"]
+    detected = []
+    if video and detect and kp_path is None and pred_path is None:
+        from handviewer.detect.cache import cached_or_detect
+
+        kp_path, note = cached_or_detect(video, progress)
+        detected.append(note)
     from handviewer.io.keypoints import load_keypoints_any
 
     kp_seq = load_keypoints_any(kp_path) if kp_path else None
@@ -116,7 +125,7 @@ def load_video_inputs(video: str | Path | None, frame_count: int, size: tuple[in
     cam = load_camera(cam_path, *size) if cam_path else default_camera(*size)
     sources = {"video": _absolute(video), "keypoints": _absolute(kp_path), "predictions": _absolute(pred_path),
                "camera": _absolute(cam_path) or "default"}
-    notes = [f"the {name} hold {int((seq.frame_indices >= frame_count).sum())} frame(s) past the video's last "
+    notes = detected + [f"the {name} hold {int((seq.frame_indices >= frame_count).sum())} frame(s) past the video's last "
              f"frame ({frame_count - 1}); they are ignored" for name, seq in (("2D keypoints", kp_seq), ("3D predictions", pred_seq))
              if seq is not None and len(seq.frame_indices) and int(seq.frame_indices.max()) >= frame_count]
     kp = kp_seq.dense(frame_count) if kp_seq is not None else None
