@@ -28,13 +28,19 @@ def atomic_write(path: str | Path, binary: bool = False) -> Iterator[IO]:
     if not path.parent.is_dir():
         raise HandIOError(path, f"cannot write: folder {path.parent} does not exist")
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as e:
+        raise HandIOError(path, f"cannot write: {e.strerror or e}") from e
     try:
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:  # a full disk, a lost mount: say which file
+        tmp.unlink(missing_ok=True)
+        raise HandIOError(path, f"cannot write: {e.strerror or e}") from e
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -148,3 +148,19 @@ def test_mesh_input_errors(tmp_path):
     with pytest.raises(HandIOError, match="does not exist"):
         export_mesh(tmp_path / "no" / "m.ply", *tetra)
     assert not list(tmp_path.iterdir())
+
+
+def test_a_failed_write_names_the_file_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    import os
+
+    from handviewer.io._files import atomic_write
+    from handviewer.io.errors import HandIOError
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(HandIOError, match=r"out\.json: cannot write: No space left on device"):
+        with atomic_write(tmp_path / "out.json") as f:
+            f.write("{}")
+    assert list(tmp_path.iterdir()) == []

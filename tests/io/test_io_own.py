@@ -124,7 +124,7 @@ def test_failed_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkey
         raise OSError("disk full")
 
     monkeypatch.setattr(np, "savez_compressed", broken_savez)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(HandIOError, match=r"h\.npz: cannot write: disk full"):  # names the file
         save_own(target, joints=joints)
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["h.npz"]
