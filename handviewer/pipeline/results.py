@@ -38,8 +38,8 @@ class HandsEstimate:
 class FrameMetrics:
     """Intersection and pose metrics of one estimate. NaN where not computable (e.g. one hand missing)."""
 
-    intersection_count: float = np.nan  # grid points inside both meshes (125k grid over the pair)
-    intersection_volume_cm3: float = np.nan
+    intersection_count: float = np.nan  # points of a 50^3 grid over the pair inside both meshes
+    intersection_volume_cm3: float = np.nan  # exact volume inside both meshes (mesh boolean)
     occupancy_count: float = np.nan  # points of one hand with p > 0.5 under the other hand's occupancy
     ave_p_mm: float = np.nan  # mean penetration depth of penetrating vertices
     max_p_mm: float = np.nan
