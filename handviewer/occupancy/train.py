@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import platform
 import time
 from collections.abc import Generator
 from dataclasses import asdict, dataclass, field
@@ -18,6 +16,7 @@ from handviewer.devices import pick_device
 from handviewer.occupancy import data as occ_data
 from handviewer.occupancy.network import OccupancyConfig, OccupancyNetwork
 from handviewer.progress import scaled
+from handviewer.training import cosine_schedule, hardware, resume, save_checkpoint
 
 
 @dataclass
@@ -49,18 +48,9 @@ def train(cfg: TrainConfig, out: Path, checkpoint: Path | None = None) -> Genera
 
     net = OccupancyNetwork(cfg.net).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps)))
+    sched = cosine_schedule(opt, cfg.steps)
     g = torch.Generator().manual_seed(cfg.seed)
-    step, started = 0, time.time()
-    if checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
-        if state["config"] != cfg.to_dict():
-            raise ValueError(f"checkpoint {checkpoint} was made with other settings; delete it or use the same ones")
-        net.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        g.set_state(state["generator"])
-        step, started = state["step"], time.time() - state["elapsed"]
+    step, started = resume(checkpoint, cfg.to_dict(), device, net, opt, sched, g)
 
     points = torch.from_numpy(train_data.points)
     inside = torch.from_numpy(train_data.inside)
@@ -82,11 +72,7 @@ def train(cfg: TrainConfig, out: Path, checkpoint: Path | None = None) -> Genera
             val = validation_loss(net, val_data, device)
             net.train()
             if checkpoint is not None:
-                atomic_save_torch(
-                    {"model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                     "generator": g.get_state(), "step": step, "elapsed": time.time() - started, "config": cfg.to_dict()},
-                    Path(checkpoint),
-                )
+                save_checkpoint(checkpoint, cfg.to_dict(), net, opt, sched, g, step, started)
             yield 0.1 + 0.9 * step / cfg.steps, f"step {step}/{cfg.steps} loss {loss.item():.4f} val {val['loss']:.4f} acc {val['accuracy']:.4f}"
         elif step % 20 == 0:
             yield 0.1 + 0.9 * step / cfg.steps, f"step {step}/{cfg.steps} loss {loss.item():.4f}"
@@ -104,12 +90,6 @@ def validation_loss(net: OccupancyNetwork, data: occ_data.OccupancyData, device)
     j = torch.from_numpy(data.joints).to(device)
     logits = net.decode(p, j, net.encode(j))
     return {"loss": F.binary_cross_entropy_with_logits(logits, y).item(), "accuracy": ((logits > 0) == (y > 0.5)).float().mean().item()}
-
-
-def hardware(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
 
 
 def save_weights(net: OccupancyNetwork, path: Path, meta: dict) -> None:

@@ -7,7 +7,6 @@ error of the left-wrist offset (mm), and small terms on angles and bone lengths;
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Generator
 from dataclasses import asdict, dataclass, field
@@ -17,7 +16,7 @@ import torch
 
 from handviewer.cache import atomic_save_torch, cache_dir, load_torch_blob
 from handviewer.devices import pick_device
-from handviewer.occupancy.train import hardware
+from handviewer.training import cosine_schedule, hardware, resume, save_checkpoint
 from handviewer.uplift.model import UpliftConfig, UpliftNet
 from handviewer.uplift.predict import relative_joints
 from handviewer.uplift.synthetic import PairPool, make_pool, view
@@ -83,18 +82,9 @@ def train(cfg: UpliftTrainConfig, out: Path, checkpoint: Path | None = None, ini
 
         occupancy = load_default(device)  # frozen
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps)))
+    sched = cosine_schedule(opt, cfg.steps)
     g = torch.Generator().manual_seed(cfg.seed)
-    step, started = 0, time.time()
-    if checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
-        if state["config"] != cfg.to_dict():
-            raise ValueError(f"checkpoint {checkpoint} was made with other settings; delete it or use the same ones")
-        net.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        g.set_state(state["generator"])
-        step, started = state["step"], time.time() - state["elapsed"]
+    step, started = resume(checkpoint, cfg.to_dict(), device, net, opt, sched, g)
     net.train()
     while step < cfg.steps:
         index = torch.randint(0, len(pool), (cfg.batch,), generator=g)
@@ -108,9 +98,7 @@ def train(cfg: UpliftTrainConfig, out: Path, checkpoint: Path | None = None, ini
         sched.step()
         step += 1
         if checkpoint is not None and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
-            atomic_save_torch({"model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                               "generator": g.get_state(), "step": step, "elapsed": time.time() - started,
-                               "config": cfg.to_dict()}, Path(checkpoint))
+            save_checkpoint(checkpoint, cfg.to_dict(), net, opt, sched, g, step, started)
         if step % 20 == 0 or step == cfg.steps:
             msg = " ".join(f"{k} {v.item():.2f}" for k, v in terms.items() if k != "loss")
             yield step / cfg.steps, f"step {step}/{cfg.steps} {msg}"
