@@ -71,8 +71,9 @@ def frame_confidence(keypoints: torch.Tensor) -> torch.Tensor:
 
 def data_residuals(joints, initial, keypoints, K, weights: EnergyWeights, confidence=None) -> torch.Tensor:
     """(N, R) residuals whose squares sum to each frame's data terms (R = 126 distances to the initial
-    estimate, + 84 reprojection errors when keypoints are given): the least-squares form that `refine.fit_data_terms` solves. With `confidence` (N,) (see
-    `frame_confidence`), joints etc. may hold one hand per row (N, 1, 21, 3): its share of the frame's terms."""
+    estimate, + 84 reprojection errors when keypoints are given): the least-squares form that
+    `refine.fit_data_terms` solves. With `confidence` (N,) (see `frame_confidence`), joints etc. may
+    hold one hand per row (N, 1, 21, 3): its share of the frame's terms."""
     parts = [((weights.initial / 42) ** 0.5 / weights.sigma_mm) * (joints - initial).flatten(1)]
     if keypoints is not None and K is not None and weights.reprojection > 0:
         parts.append(_reprojection_residuals(joints, keypoints, K, weights, confidence))
