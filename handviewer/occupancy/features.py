@@ -8,6 +8,7 @@ import torch
 from handviewer.hand import template as T
 from handviewer.device_constants import on_device
 from handviewer.hand.skeleton import BONES
+from handviewer.occupancy.canonical import MEAN_PALM_LENGTH
 
 # Per bone: offset (3), distance (1), distance / nominal radius (1), position along it (1); plus the
 # point (3) and the smallest radius-normalised distance (1).
@@ -20,10 +21,10 @@ def _nominal_radii() -> np.ndarray:
     for finger in range(5):
         radii[4 * finger] = 14.0  # wrist to knuckle: half the palm's thickness and then some
         radii[4 * finger + 1 : 4 * finger + 4] = T.FINGER_RADII[finger].mean(axis=1)
-    return radii / 84.5
+    return radii / MEAN_PALM_LENGTH
 
 
-_RADII = _nominal_radii()
+NOMINAL_RADII = _nominal_radii()  # (20,) canonical units; x MEAN_PALM_LENGTH for mm
 
 
 def _to_bones(points: torch.Tensor, joints: torch.Tensor, hand: torch.Tensor | None = None
@@ -69,6 +70,6 @@ def bone_features(points: torch.Tensor, joints: torch.Tensor, hand: torch.Tensor
     """
     (x, y, z), t = _to_bones(points, joints, hand)
     dist = torch.sqrt(x * x + y * y + z * z + 1e-12)  # (N, P, 20)
-    ratio = dist / on_device("nominal_radii", lambda: _RADII, points.device, points.dtype)
+    ratio = dist / on_device("nominal_radii", lambda: NOMINAL_RADII, points.device, points.dtype)
     offset = torch.stack([x, y, z], -1).flatten(-2)  # (N, P, 60): bone by bone, x y z as trained
     return torch.cat([points, offset, dist, ratio, t, ratio.min(-1, keepdim=True).values], dim=-1)

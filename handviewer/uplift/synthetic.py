@@ -18,9 +18,10 @@ from handviewer.device_constants import flip_x
 from handviewer.hand import HandModel
 from handviewer.hand.skeleton import BONES
 from handviewer.intersect.points import hand_points
-from handviewer.occupancy.features import _RADII
+from handviewer.occupancy.canonical import MEAN_PALM_LENGTH
+from handviewer.occupancy.features import NOMINAL_RADII
 
-_RADII_MM = torch.as_tensor(_RADII * 84.5, dtype=torch.float32)
+_RADII_MM = torch.as_tensor(NOMINAL_RADII * MEAN_PALM_LENGTH, dtype=torch.float32)
 
 
 def capsule_overlap(joints_a: torch.Tensor, joints_b: torch.Tensor) -> torch.Tensor:
