@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from handviewer.io.errors import MissingDependencyError
+from handviewer.io.errors import HandIOError, MissingDependencyError
 
 
 def beside_path(video: str | Path) -> Path:
@@ -52,7 +52,7 @@ def save_detections(video: str | Path, detections) -> Path:
         target = beside_path(video)
         save_own(target, keypoints)
         return target
-    except OSError:
+    except (OSError, HandIOError):  # a read-only or vanished folder
         target = cache_path_for(video, create=True)
         save_own(target, keypoints)
         return target

@@ -1,0 +1,163 @@
+"""2D hand detection (handviewer.detect) on real material in ../shared/data, step by step.
+
+    python benchmarks/bench_detect.py [--data ../shared/data]
+
+Images (eval_2hand_2d: 11 images, 22 labelled hands, in our joint order): per variant, hands found
+(a detection within half a hand size of a labelled hand, one to one), handedness right/wrong (hands
+with a known side), mean 2D error of the found hands (px, labelled joints), PCK at 0.1 x hand size
+(all labelled joints of all 22 hands; a hand not found counts as wrong). Hand size: the diagonal of
+the labelled joints' box. Variants: MediaPipe Hands with its labels as given; labels swapped (it
+assumes a mirrored image); + a second look with the found hand masked.
+
+Videos of two hands (no labels): per variant, frames with both hands, frames with at least one,
+handedness switches (consecutive frames where the hand in one slot is the hand that was in the
+other slot), ms per frame, and "in span": hands found among the frames from the first to the last
+frame where the default variant finds both hands (a proxy for "both hands in view"; checked by eye
+on asl_different: the hands rest out of view before and after). Variants: the detector's labels per frame; + right/left from positions
+over time; + the masked second look; + the region look around a missing hand's last place.
+Nothing is written beside the data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from handviewer.detect.mediapipe_backend import MediaPipeHands
+from handviewer.detect.track import dedupe
+from handviewer.detect.video import DetectOptions, detect_video, mask_hand, _new
+
+VIDEOS = ["slp_website_asl/asl_house.mp4", "slp_website_asl/asl_different.mp4", "slp_pose_extra/SOUP.mp4",
+          "slp_pose_extra/sample-data_video.mp4", "slp_pose_video/test_video.mp4"]
+
+
+def hand_size(xy: np.ndarray) -> float:
+    return float(np.hypot(*(xy.max(0) - xy.min(0))))
+
+
+def match(gt_hands, found):
+    """One-to-one: each labelled hand to the nearest unused detection within half its size."""
+    pairs, used = [], set()
+    for g in gt_hands:
+        xyv = np.asarray(g["keypoints_xyv"], float)
+        vis = xyv[:, 2] > 0
+        size = hand_size(xyv[vis, :2])
+        best = None
+        for j, h in enumerate(found):
+            if j in used:
+                continue
+            err = np.linalg.norm(h.xy[vis] - xyv[vis, :2], axis=1)
+            if err.mean() < 0.5 * size and (best is None or err.mean() < best[1].mean()):
+                best = (j, err)
+        if best:
+            used.add(best[0])
+        pairs.append((g, xyv, vis, size, None if best is None else (found[best[0]], best[1])))
+    return pairs
+
+
+def images(data: Path, detector: MediaPipeHands) -> None:
+    import cv2
+
+    root = data / "eval_2hand_2d"
+    doc = json.loads((root / "annotations.json").read_text())
+    variants = {"labels as given": ("given", False), "labels swapped (ours)": ("swapped", False),
+                "+ masked second look": ("swapped", True)}
+    rows = {}
+    for name, (labels, masked) in variants.items():
+        found_n = right = wrong = 0
+        errs, hits, joints = [], 0, 0
+        for item in doc["items"]:
+            image = cv2.cvtColor(cv2.imread(str(root / item["image"])), cv2.COLOR_BGR2RGB)
+            found = dedupe(detector.detect_image(image))
+            if masked and len(found) == 1:
+                found += _new(found, detector.detect_image(mask_hand(image, found[0])))[:1]
+            for g, xyv, vis, size, hit in match(item["hands"], found):
+                joints += int(vis.sum())
+                if hit is None:
+                    continue
+                h, err = hit
+                found_n += 1
+                errs.append(err.mean())
+                hits += int((err < 0.1 * size).sum())
+                side = h.side if labels == "swapped" else {"right": "left", "left": "right"}[h.side]
+                if g["side"] in ("right", "left"):
+                    right += side == g["side"]
+                    wrong += side != g["side"]
+        total = sum(len(i["hands"]) for i in doc["items"])
+        rows[name] = (found_n, total, right, wrong, float(np.mean(errs)) if errs else float("nan"), hits / joints)
+    print(f"\nimages: {root}")
+    print(f"{'variant':28s} {'found':>7s} {'side ok/wrong':>14s} {'2D err px':>10s} {'PCK@0.1':>8s}")
+    for name, (f, t, r, w, e, p) in rows.items():
+        print(f"{name:28s} {f:>3d}/{t:<3d} {r:>7d}/{w:<6d} {e:10.1f} {p:8.1%}")
+
+
+def _span(present: np.ndarray) -> tuple[int, int] | None:
+    """Frames from the first to the last with both hands found (both hands taken to be in view there)."""
+    both = np.flatnonzero(present.all(1))
+    return (int(both[0]), int(both[-1]) + 1) if len(both) else None
+
+
+def switches(kp: np.ndarray) -> int:
+    """Consecutive frames where a hand moves to the other slot (positions compared)."""
+    present = np.isfinite(kp[..., 0]).all(-1)
+    n = 0
+    for t in range(1, len(kp)):
+        for s in (0, 1):
+            if not present[t, s]:
+                continue
+            here = kp[t, s, :, :2]
+            size = max(hand_size(here), 10.0)
+            d = [np.linalg.norm(here - kp[t - 1, k, :, :2], axis=1).mean() / size if present[t - 1, k] else np.inf for k in (0, 1)]
+            n += int(d[1 - s] < 0.5 and d[1 - s] < d[s])
+    return n
+
+
+def videos(data: Path, detector_factory) -> None:
+    variants = {"+ region look (default)": DetectOptions(),
+                "detector labels": DetectOptions(masked=False, region=False, sides=False),
+                "+ sides over time": DetectOptions(masked=False, region=False),
+                "+ masked second look": DetectOptions(region=False)}
+    print(f"\nvideos: {data}")
+    print(f"{'video':28s} {'variant':26s} {'both':>9s} {'>=1':>9s} {'in span':>9s} {'switches':>8s} {'ms/frame':>8s}")
+    spans: dict = {}
+    for rel in VIDEOS:
+        path = data / rel
+        if not path.exists():
+            print(f"{rel}: missing, skipped")
+            continue
+        for name, options in variants.items():
+            detector = detector_factory()
+            start = time.perf_counter()
+            det = detect_video(path, detector, options)
+            ms = 1000 * (time.perf_counter() - start) / len(det.keypoints)
+            detector.close()
+            p = det.present
+            n = len(p)
+            span = spans.setdefault(rel, _span(p))  # the default variant's first run sets it: see the docstring
+            found = int(p[span[0]:span[1]].sum()) if span else 0
+            total = 2 * (span[1] - span[0]) if span else 0
+            print(f"{Path(rel).name:28s} {name:26s} {int(p.all(1).sum()):>3d}/{n:<3d}   {int(p.any(1).sum()):>3d}/{n:<3d}  "
+                  f"{found:>3d}/{total:<3d}  {switches(det.keypoints):8d} {ms:8.0f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
+    args = parser.parse_args()
+    data = args.data.resolve()
+    if not data.exists():
+        print(f"no real data at {data}: nothing to measure")
+        return 0
+    detector = MediaPipeHands()
+    images(data, detector)
+    detector.close()
+    videos(data, MediaPipeHands)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
