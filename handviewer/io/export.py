@@ -38,7 +38,8 @@ def export_interhand_json(path: str | Path, joints: Joints3D, capture: str | int
               "hand_type_valid": bool}.
     Coordinates are written as given (our camera frame): for InterHand tools that expect world
     coordinates, use campos = 0 and camrot = identity. Invalid (NaN) joints are written as 0 with
-    joint_valid false (JSON has no NaN); `load_predictions` reads them back as NaN.
+    joint_valid false (JSON has no NaN); `load_predictions` reads them back as NaN. A frame with no
+    hand at all is left out (a reader's dense view gives it NaN).
     """
     if np.unique(joints.frame_indices).size != len(joints):
         raise ValueError("export_interhand_json: frame indices repeat; InterHand JSON keys frames by index")
@@ -47,6 +48,8 @@ def export_interhand_json(path: str | Path, joints: Joints3D, capture: str | int
     records = {}
     for frame, xyz, ok in zip(joints.frame_indices.tolist(), coords, valid):
         right, left = ok[:NUM_JOINTS].any(), ok[NUM_JOINTS:].any()
+        if not (right or left):
+            continue  # no hand: InterHand2.6M has no hand_type for it (its loaders reject any other name)
         records[str(frame)] = {
             "world_coord": np.where(ok[:, None], xyz, 0.0).astype(np.float64).tolist(),
             "joint_valid": [[bool(v)] for v in ok],

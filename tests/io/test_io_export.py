@@ -164,3 +164,14 @@ def test_a_failed_write_names_the_file_and_leaves_no_temporary_file(tmp_path, mo
         with atomic_write(tmp_path / "out.json") as f:
             f.write("{}")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_frames_without_any_hand_are_left_out_of_the_interhand_json(tmp_path):
+    values = np.full((3, 2, 21, 3), np.nan, np.float32)
+    values[0] = 100.0
+    values[2, 0] = 200.0
+    export_interhand_json(tmp_path / "j.json", Joints3D(values, np.array([0, 1, 2])))
+    frames = json.loads((tmp_path / "j.json").read_text())["0"]
+    assert sorted(frames) == ["0", "2"] and frames["2"]["hand_type"] == "right"
+    back = load_predictions(tmp_path / "j.json", order="interhand").dense(3)
+    assert np.isnan(back[1]).all() and np.allclose(back[2, 0], 200.0)
