@@ -159,6 +159,14 @@ class ImageSequence(FrameSource):
         first.flags.writeable = False
         self._remember(0, first)
 
+    def check(self):
+        """Generator: decode every image once, yielding (fraction, message); raises FrameSourceError
+        naming the first file that is corrupt or of another size (for work that never shows frames,
+        like `handviewer process`, which would otherwise pass them silently)."""
+        for i in range(1, self.frame_count):
+            self._decode(i)
+            yield i / self.frame_count, f"checking image {i + 1}/{self.frame_count}"
+
     def _decode(self, i: int) -> np.ndarray:
         import cv2
 

@@ -50,6 +50,8 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
     settings = replace(settings, device=pipeline.device.type)
     with open_frames(video) as frames:
         n, size = frames.frame_count, frames.size
+        if hasattr(frames, "check"):  # an image folder: a bad image must stop the run, not pass unseen
+            yield from scaled(frames.check(), 0.0, 0.01)
     inputs = load_video_inputs(video, n, size, keypoints, predictions, camera)
     if inputs.keypoints is None and inputs.predictions is None:
         raise ValueError(f"no 2D keypoints or 3D predictions found for {video}: pass --keypoints or --predictions")

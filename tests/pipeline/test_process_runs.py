@@ -109,3 +109,22 @@ def test_missing_hands_are_nan_in_the_parameters_and_the_camera_is_recorded(smal
     cam = json.loads((out / "camera.json").read_text())["0"]
     assert np.allclose(cam["focal"]["0"], [small_clip["K"][0, 0], small_clip["K"][1, 1]])
     assert cam["camrot"]["0"] == np.eye(3).tolist() and cam["campos"]["0"] == [0, 0, 0]
+
+
+def test_an_image_folder_with_a_corrupt_or_odd_sized_image_stops_before_any_work(small_clip):
+    import cv2
+
+    from handviewer.io.errors import FrameSourceError
+
+    folder = small_clip["dir"] / "images"
+    folder.mkdir()
+    for i in range(6):
+        cv2.imwrite(str(folder / f"frame{i:03d}.png"), np.full((480, 640, 3), 40 * i, np.uint8))
+    save_own(folder / "keypoints.json", keypoints=Keypoints2D(small_clip["keypoints"], np.arange(6)))
+    cv2.imwrite(str(folder / "frame004.png"), np.zeros((240, 320, 3), np.uint8))
+    with pytest.raises(FrameSourceError, match=r"frame004\.png: image is 320x240 but the sequence is 640x480"):
+        drain(process_video(folder, small_clip["dir"] / "out", settings=FAST, metrics=False))
+    (folder / "frame004.png").write_bytes(b"not a png")
+    with pytest.raises(FrameSourceError, match=r"frame004\.png: cannot decode"):
+        drain(process_video(folder, small_clip["dir"] / "out", settings=FAST, metrics=False))
+    assert not (small_clip["dir"] / "out").exists()
