@@ -53,7 +53,8 @@ class Keypoints2D:
     frame_indices: np.ndarray
 
     def __post_init__(self):
-        xyc = np.array(self.xyc, dtype=np.float32)
+        with np.errstate(over="ignore"):  # beyond float32: inf, then missing (below), without numpy's warning
+            xyc = np.array(self.xyc, dtype=np.float32)
         if xyc.ndim != 4 or xyc.shape[1:] != (2, NUM_JOINTS, 3):
             raise ValueError(f"Keypoints2D: xyc must have shape (T, 2, {NUM_JOINTS}, 3), got {xyc.shape}")
         xyc[~np.isfinite(xyc).all(axis=-1)] = np.nan
@@ -104,7 +105,8 @@ class Joints3D:
     frame_indices: np.ndarray
 
     def __post_init__(self):
-        joints = np.array(self.joints, dtype=np.float32)
+        with np.errstate(over="ignore"):  # beyond float32: inf, then missing (below), without numpy's warning
+            joints = np.array(self.joints, dtype=np.float32)
         if joints.ndim != 4 or joints.shape[1:] != (2, NUM_JOINTS, 3):
             raise ValueError(f"Joints3D: joints must have shape (T, 2, {NUM_JOINTS}, 3), got {joints.shape}")
         joints[~np.isfinite(joints).all(axis=-1)] = np.nan
