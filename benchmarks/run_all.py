@@ -13,6 +13,8 @@ SCRIPTS = [
     ["bench_intersect.py"],
     ["bench_uplift.py", "assets/uplift.pt"],
     ["bench_pipeline.py"],
+    ["bench_detect.py"],
+    ["bench_exact_metrics.py"],
     ["bench_gui.py"],
 ]
 

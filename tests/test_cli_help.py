@@ -28,7 +28,7 @@ def probe(*args: str) -> tuple[str, dict]:
     return text, json.loads(report)
 
 
-@pytest.mark.parametrize("command", ["", "process", "make-sample", "train-occupancy", "eval-occupancy",
+@pytest.mark.parametrize("command", ["", "process", "detect", "make-sample", "train-occupancy", "eval-occupancy",
                                      "train-uplift", "mesh", "demo", "open"])
 def test_help_loads_neither_torch_nor_scipy_nor_qt(command):
     text, report = probe(*([command] if command else []), "--help")
