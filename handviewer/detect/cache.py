@@ -65,16 +65,23 @@ def cached_or_detect(video: str | Path, progress=None) -> tuple[Path | None, str
     progress : report(fraction, message), default a text bar on stderr.
     None when detection is unavailable (mediapipe missing): the note says how to install it.
     """
+    from handviewer.progress import TextProgress, drain
+
+    return drain(iter_cached_or_detect(video), progress or TextProgress("detect"))
+
+
+def iter_cached_or_detect(video: str | Path):
+    """`cached_or_detect` as a generator for a worker: yields (fraction, message) while detecting
+    (closing it cancels), returns (path or None, note)."""
     cached = find_cached(video)
     if cached is not None:
         return cached, f"no 2D keypoints or 3D predictions beside the video: using the hands detected earlier ({cached})"
     from handviewer.detect.video import iter_detect
-    from handviewer.progress import TextProgress, drain
 
     print(f"handviewer: no 2D keypoints or 3D predictions beside {video}: detecting hands (MediaPipe Hands)",
           file=sys.stderr)
     try:
-        detections = drain(iter_detect(video), progress or TextProgress("detect"))
+        detections = yield from iter_detect(video)
     except MissingDependencyError as e:
         note = f"no 2D keypoints or 3D predictions beside the video, and hand detection is unavailable: {e}"
         print(f"handviewer: {note}", file=sys.stderr)

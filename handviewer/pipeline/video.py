@@ -29,15 +29,38 @@ class VideoPipeline:
     def __init__(self, frames, video_path=None, predictions=None, keypoints=None, camera=None,
                  pipeline: Pipeline | None = None, inputs: VideoInputs | None = None) -> None:
         self.frame_count = frames.frame_count
-        self.inputs = inputs or load_video_inputs(video_path, self.frame_count, frames.size, keypoints, predictions, camera)
-        n = self.frame_count
-        self._keypoints = self.inputs.keypoints if self.inputs.keypoints is not None else np.full((n, 2, 21, 3), np.nan, np.float32)
-        self._keypoints = np.array(self._keypoints, dtype=np.float32)
-        self._predicted_frames = self.inputs.predicted_frames(n)  # (T,) bool, see VideoInputs
+        # Detection (a video with nothing beside it) waits for `warm_up`, which runs in a worker with
+        # the progress bar and Cancel; building this object must stay quick.
+        self.inputs = inputs or load_video_inputs(video_path, self.frame_count, frames.size, keypoints, predictions,
+                                                  camera, detect=False)
+        self._video_path, self._camera = video_path, camera
+        self._use_inputs(self.inputs)
         self.pipeline = pipeline or Pipeline()
         self._cache = InitialCache()
         self._said: set[str] = set()  # warnings already given
         self._lock = threading.RLock()  # torch models are shared by the workers; one computation at a time
+
+    def _use_inputs(self, inputs: VideoInputs) -> None:
+        n = self.frame_count
+        self.inputs = inputs
+        kp = inputs.keypoints if inputs.keypoints is not None else np.full((n, 2, 21, 3), np.nan, np.float32)
+        self._keypoints = np.array(kp, dtype=np.float32)
+        self._predicted_frames = inputs.predicted_frames(n)  # (T,) bool, see VideoInputs
+
+    def _detect_if_bare(self) -> Generator[tuple[float, str], None, None]:
+        """With neither keypoints nor predictions, detect the hands (or take an earlier detection)."""
+        if self._video_path is None or self.inputs.keypoints is not None or self.inputs.predictions is not None:
+            return
+        from handviewer.detect.cache import iter_cached_or_detect
+
+        path, note = yield from iter_cached_or_detect(self._video_path)
+        if path is not None:
+            inputs = load_video_inputs(self._video_path, self.frame_count, self.inputs.size, path, None, self._camera,
+                                       detect=False)
+            inputs.notes.insert(0, note)
+            self._use_inputs(inputs)
+        else:
+            self.inputs.notes.insert(0, note)
 
     # --- keypoints ----------------------------------------------------------------------------
     def keypoints(self, index: int) -> np.ndarray:
@@ -53,9 +76,11 @@ class VideoPipeline:
 
     # --- compute ------------------------------------------------------------------------------
     def warm_up(self) -> Generator[tuple[float, str], None, list[str]]:
-        """Load the models; returns what looks wrong with the inputs (see `VideoInputs.warnings`)."""
+        """Detect the hands of a bare video (nothing beside it), load the models; returns what looks
+        wrong with the inputs (see `VideoInputs.warnings`)."""
         with self._lock:
-            yield from self.pipeline.warm_up()
+            yield from scaled(self._detect_if_bare(), 0.0, 0.8, "detecting hands")
+            yield from scaled(self.pipeline.warm_up(), 0.8, 1.0)
         return self.inputs.warnings()
 
     def _use_predictions(self, index: int) -> bool:

@@ -172,3 +172,27 @@ def test_process_detects_hands_when_nothing_is_beside_the_video(tmp_path, monkey
     assert beside.is_file() and summary["frames"] == 4
     meta = json.loads((tmp_path / "out" / "metadata.json").read_text())
     assert str(beside.resolve()) in json.dumps(meta)
+
+
+@needs_mediapipe
+def test_the_app_detects_the_hands_of_a_bare_video_while_warming_up_with_progress(tmp_path):
+    """A real clip with nothing beside it: building the app's VideoPipeline stays quick (no detection),
+    warm-up detects with progress for the app's bar, saves the keypoints beside the clip, and frames
+    then have 3D hands."""
+    import shutil
+
+    from handviewer.io import open_frames
+    from handviewer.pipeline.video import VideoPipeline
+    from handviewer.progress import drain
+
+    clip = tmp_path / "SOUP.mp4"
+    shutil.copy(needs("slp_pose_extra/SOUP.mp4"), clip)
+    with open_frames(clip) as frames:
+        comp = VideoPipeline(frames, clip)
+    assert comp.inputs.keypoints is None and not (tmp_path / "SOUP.keypoints.json").exists()
+    said = []
+    warnings = drain(comp.warm_up(), lambda fraction, message: said.append(message))
+    assert any(m.startswith("detecting hands:") for m in said), said
+    assert (tmp_path / "SOUP.keypoints.json").exists() and "hands detected with MediaPipe Hands" in warnings[0]
+    assert np.isfinite(comp.keypoints(20)[..., :2]).all(-1).any()
+    assert np.isfinite(comp.compute_initial(20).before.joints).all(-1).any()
