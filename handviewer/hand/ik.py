@@ -29,6 +29,9 @@ LM_MAX_BATCH = 16
 LM_ITERATIONS = 15
 
 
+MAX_COORDINATE_MM = 1e9  # 1,000 km: anything beyond is not a hand in mm
+
+
 def fit_ik(
     joints,
     bones=None,
@@ -54,9 +57,15 @@ def fit_ik(
     if valid is not None:
         mask &= torch.as_tensor(valid, dtype=torch.bool, device=target.device)
     target = torch.where(mask[..., None], target, torch.zeros_like(target))
+    huge = torch.isfinite(target) & (target.abs() > MAX_COORDINATE_MM)  # the SVD fails long before inf
+    if bool(huge.any()):
+        raise ValueError(f"joints must be mm within {MAX_COORDINATE_MM:g} of the origin, got up to "
+                         f"{float(target[huge].abs().max()):.3g}")
     fixed = None
     if bones is not None:
         fixed = torch.as_tensor(bones, dtype=dtype, device=target.device).expand(target.shape[0], 20).clone()
+        if not bool(torch.isfinite(fixed).all() and (fixed >= 0).all()):
+            raise ValueError("bones must be finite lengths >= 0 mm (N, 20) or (20,)")
 
     with torch.no_grad():
         params = analytic_ik(target, mask, fixed)

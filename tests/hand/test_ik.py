@@ -111,3 +111,16 @@ def test_the_polish_never_fits_worse_than_the_analytic_stage_even_with_a_zero_le
     _, analytic = fit_ik(targets, iterations=0)
     _, polished = fit_ik(targets)
     assert (polished.mean(-1) <= analytic.mean(-1) + 1e-5).all()
+
+
+def test_absurd_joints_or_bones_are_refused_with_a_clear_error():
+    import pytest
+
+    from handviewer.hand import HandModel, fit_ik
+
+    model = HandModel("plain")
+    joints = model.joints(model.random_params(2, seed=0))
+    with pytest.raises(ValueError, match="within 1e\\+09"):
+        fit_ik(joints * 1e30)
+    with pytest.raises(ValueError, match="bones must be finite"):
+        fit_ik(joints, bones=torch.full((20,), float("nan")))
