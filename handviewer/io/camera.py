@@ -104,7 +104,7 @@ def default_camera(width: int, height: int) -> Camera:
 
     The centre is ((width - 1) / 2, (height - 1) / 2): pixel centres are integers (module docstring,
     as in OpenCV), so the image spans -0.5 .. width - 0.5. `project`/`backproject`, the synthetic
-    renderer (`handviewer.synth.render`, cv2 sub-pixel fills) and `render.camera.image_camera` all
+    renderer (`handviewer.synth.raster`, cv2 sub-pixel fills) and `render.camera.image_camera` all
     use this convention; width / 2 would put the centre half a pixel off.
     """
     f = DEFAULT_FOCAL_FACTOR * max(width, height)

@@ -23,7 +23,8 @@ from handviewer.pipeline.settings import RefineSettings
 from handviewer.hand.pair import PairParams
 from handviewer.refine import EnergyWeights, refine, reprojection_px
 from handviewer.pipeline.results import FrameMetrics, FrameResult, HandsEstimate
-from handviewer.hand.skeleton import MIRROR_X, hand_present, mirror_x
+from handviewer.device_constants import flip_x
+from handviewer.hand.skeleton import hand_present, mirror_x
 from handviewer.uplift.inputs import visibility
 
 _CPU = torch.device("cpu")
@@ -168,7 +169,7 @@ class Pipeline:
             source = up.pair.right if h == 0 else up.pair.left
             for name, value in source.tensors().items():
                 if name == "trans":  # a left hand's parameters are those of its mirror image
-                    value = value + (shift if h == 0 else shift * torch.as_tensor(MIRROR_X, dtype=shift.dtype))
+                    value = value + (shift if h == 0 else shift * flip_x(shift))
                 hand.tensors()[name][rows[fill]] = value[fill]
             present[rows[fill], h] = True
         joints = pair.joints()
