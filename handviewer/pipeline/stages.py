@@ -202,7 +202,7 @@ class Pipeline:
     def estimate(self, pair: PairParams, present: torch.Tensor, i: int, meshes: bool = True) -> HandsEstimate:
         """Frame i of a batch as a HandsEstimate, with `refined` meshes when `meshes` (NaN for a missing
         hand, whose parameters are NaN too)."""
-        joints = pair.joints()[i].numpy().astype(np.float32)
+        joints = _frame(pair, i).joints()[0].numpy().astype(np.float32)  # FK of this frame only
         keep = present[i].numpy()
         joints[~keep] = np.nan
         params = {f"{side}_{k}": np.where(keep[h], v[i].numpy(), np.nan).astype(np.float32)
@@ -222,7 +222,7 @@ class Pipeline:
                 intersections: bool = True) -> tuple[FrameMetrics, np.ndarray, np.ndarray]:
         """Metrics of frame i, and the intersection grid points (P, 3) mm with their probabilities (P,).
         intersections False: only the cheap ones (reprojection, moved), no grid points."""
-        joints = pair.joints()[i : i + 1]
+        joints = _frame(pair, i).joints()  # (1, 2, 21, 3) mm
         reproj = np.nan
         if keypoints is not None and K is not None:
             reproj = float(reprojection_px(joints, torch.as_tensor(np.asarray(keypoints, np.float32)[None]),
@@ -253,6 +253,11 @@ class Pipeline:
 
 def _device_of(module: torch.nn.Module) -> torch.device:
     return next(module.parameters(), torch.empty(0)).device
+
+
+def _frame(pair: PairParams, i: int) -> PairParams:
+    """Frame i of a batch as a batch of one (per-frame results must not pose the whole batch)."""
+    return PairParams(pair.right[i : i + 1], pair.left[i : i + 1])
 
 
 def _pair_to(pair: PairParams, device) -> PairParams:
