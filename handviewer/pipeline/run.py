@@ -98,18 +98,26 @@ def run(pipeline: Pipeline, batch: FrameBatch, settings: RefineSettings | None =
     refined = None
     if settings is not None:
         refined = yield from scaled(pipeline.refine(initial, batch.keypoints, batch.K, settings), 0.0, 0.7)
+    plain = {}  # estimate -> its frames' plain vertices and occupancy counts, posed and counted together
+    if metrics:
+        if cache is None or any(i not in cache.before for i in batch.indices.tolist()):
+            plain["initial"] = pipeline.plain_meshes_and_occupancy(initial.pair, initial.present)
+        if refined is not None:
+            plain["refined"] = pipeline.plain_meshes_and_occupancy(refined, initial.present)
     out = []
     for i, index in enumerate(batch.indices.tolist()):
         result = cache.before.get(index) if cache is not None else None
         if result is None:
-            estimate, m, points, probs = _assess(pipeline, batch, initial, initial.pair, i, metrics, meshes)
+            estimate, m, points, probs = _assess(pipeline, batch, initial, initial.pair, i, metrics, meshes,
+                                                 plain.get("initial"))
             result = FrameResult(index=index, keypoints_2d=np.asarray(batch.keypoints[i], np.float32), before=estimate,
                                  metrics_before=m, intersection_points_before=points, intersection_probs_before=probs,
                                  camera_K=np.asarray(batch.K[i], np.float64))
             if cache is not None:
                 cache.before[index] = result
         if refined is not None:
-            estimate, m, points, probs = _assess(pipeline, batch, initial, refined, i, metrics, meshes)
+            estimate, m, points, probs = _assess(pipeline, batch, initial, refined, i, metrics, meshes,
+                                                 plain.get("refined"))
             result = replace(result, after=estimate, metrics_after=m, intersection_points_after=points,
                              intersection_probs_after=probs)
         out.append(result)
@@ -118,12 +126,17 @@ def run(pipeline: Pipeline, batch: FrameBatch, settings: RefineSettings | None =
     return out
 
 
-def _assess(pipeline: Pipeline, batch: FrameBatch, initial: Initial, pair, i: int, metrics: bool, meshes: bool):
+def _assess(pipeline: Pipeline, batch: FrameBatch, initial: Initial, pair, i: int, metrics: bool, meshes: bool,
+            plain: tuple[np.ndarray, np.ndarray] | None = None):
     """Row i of `pair` (initial or refined parameters): its HandsEstimate, FrameMetrics and the
-    intersection grid points (P, 3) mm with their occupancy probabilities (P,)."""
+    intersection grid points (P, 3) mm with their occupancy probabilities (P,). plain: the batch's
+    `plain_meshes_and_occupancy`, when computed together."""
     estimate = pipeline.estimate(pair, initial.present, i, meshes=meshes)
+    frame = None
+    if plain is not None and np.isfinite(plain[1][i]):
+        frame = (plain[0][i], int(plain[1][i]))
     m, points, probs = pipeline.metrics(pair, initial.present, i, batch.keypoints[i], batch.K[i],
-                                        initial.joints[i].numpy(), intersections=metrics)
+                                        initial.joints[i].numpy(), intersections=metrics, plain=frame)
     return estimate, m, points, probs
 
 

@@ -158,3 +158,20 @@ def test_a_keypoint_correction_keeps_the_3d_predictions_and_refinement_fits_it(s
     after = drain(comp.refine(3, RefineSettings(steps=5))).after.joints
     tip = lambda joints: project(joints[0, 8], small_clip["K"])  # noqa: E731
     assert np.linalg.norm(tip(after) - kp[0, 8, :2]) < np.linalg.norm(tip(before) - kp[0, 8, :2]) - 5.0
+
+
+def test_run_gives_each_frame_the_metrics_it_gets_alone(small_clip):
+    """run() poses the plain meshes and counts occupancy for a whole batch at once: the same metrics
+    as frame by frame."""
+    from handviewer.pipeline.run import initial_estimate, run
+
+    with open_frames(small_clip["video"]) as frames:
+        comp = VideoPipeline(frames, small_clip["video"])
+    batch = comp.batch(list(range(6)))
+    together = [r.metrics_before for r in drain(run(comp.pipeline, batch))]
+    initial = initial_estimate(comp.pipeline, batch)
+    for i, m in enumerate(together):
+        alone = comp.pipeline.metrics(initial.pair, initial.present, i, batch.keypoints[i], batch.K[i],
+                                      initial.joints[i].numpy())[0]
+        assert m == alone or all(np.isclose(getattr(m, k), getattr(alone, k), equal_nan=True, atol=1e-9)
+                                 for k in m.__dataclass_fields__)
