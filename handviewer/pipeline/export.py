@@ -6,9 +6,9 @@ Files in the output folder (all frames sorted; our joint order unless said):
                                               rotation, zero position, the intrinsics used)
   hands.npz          joints (after) / joints_before (T, 2, 21, 3) mm, params_before / params_after
                      (T, 2, P) (layout in params_layout), present (T, 2), refined / verified /
-                     flagged (T,), keypoints_2d, camera_K
+                     rejected (T,), keypoints_2d, camera_K
   metrics_before.csv / metrics_after.csv      per-frame metrics of each estimate
-  frames.csv         per frame: refined, verified, flagged, source of the initial estimate
+  frames.csv         per frame: refined, verified, rejected, source of the initial estimate
   metadata.json      units, joint order, frames, version, settings, sources, the camera used, files
   meshes/            frameNNNNNN_{before,after}_{right,left}.ply when asked for
 "After" is the refined estimate where a frame was refined, else the initial one (`refined` says
@@ -36,7 +36,6 @@ from handviewer.pipeline.results import FrameMetrics, FrameResult
 
 METRIC_NAMES = tuple(f.name for f in fields(FrameMetrics))
 PARAM_NAMES = ("rot", "trans", "bones", "angles")  # HandParams' fields, in the flat layout's order
-FLAGS = ("verified", "flagged")
 
 
 class ExportError(ValueError):
@@ -50,7 +49,7 @@ class ExportTable:
     index (T,) int64; joints_before / joints_after (T, 2, 21, 3) float32 mm; params_before /
     params_after (T, 2, P) float32 (per hand rot, trans, bones, angles; NaN for a missing hand);
     present (T, 2) bool; keypoints (T, 2, 21, 3) float32 px + confidence; metrics_before /
-    metrics_after (T, len(METRIC_NAMES)) float64; refined / verified / flagged (T,) bool;
+    metrics_after (T, len(METRIC_NAMES)) float64; refined / verified / rejected (T,) bool;
     from_predictions (T,) bool: initial estimate from 3D predictions (else uplift of the keypoints).
     """
 
@@ -65,7 +64,7 @@ class ExportTable:
     metrics_after: np.ndarray
     refined: np.ndarray
     verified: np.ndarray
-    flagged: np.ndarray
+    rejected: np.ndarray
     from_predictions: np.ndarray
 
     def __len__(self) -> int:
@@ -74,13 +73,14 @@ class ExportTable:
     @staticmethod
     def from_results(results: Sequence[FrameResult], flags: Mapping[int, str] | None = None,
                      from_predictions: Mapping[int, bool] | None = None, use_refined: bool = True) -> "ExportTable":
-        """Rows of `results` (any order); flags: frame -> "verified" | "flagged" (the session's);
+        """Rows of `results` (any order); flags: frame -> "verified" | "rejected" (the session's);
         use_refined False exports the initial estimate as "after" for every frame."""
         results = sorted(results, key=lambda r: r.index)
         flags, from_predictions = flags or {}, from_predictions or {}
         rows = []
         for r in results:
-            refined = use_refined and r.after is not None
+            # Refinement moves only frames with both hands; the others' "after" is their initial estimate.
+            refined = use_refined and r.after is not None and bool(r.before.present().all())
             after = r.after if refined else r.before
             rows.append(dict(
                 index=r.index, joints_before=r.before.joints, joints_after=after.joints,
@@ -88,7 +88,7 @@ class ExportTable:
                 present=r.before.present(), keypoints=r.keypoints_2d,
                 metrics_before=metric_row(r.metrics_before),
                 metrics_after=metric_row(r.metrics_after if refined else r.metrics_before),
-                refined=refined, verified=flags.get(r.index) == "verified", flagged=flags.get(r.index) == "flagged",
+                refined=refined, verified=flags.get(r.index) == "verified", rejected=flags.get(r.index) == "rejected",
                 from_predictions=bool(from_predictions.get(r.index, False))))
         return ExportTable.stack(rows)
 
@@ -151,7 +151,7 @@ def metric_row(m: FrameMetrics | None) -> np.ndarray:
 def _typed(name: str, array: np.ndarray) -> np.ndarray:
     if name == "index":
         return array.astype(np.int64)
-    if name in ("present", "refined", "verified", "flagged", "from_predictions"):
+    if name in ("present", "refined", "verified", "rejected", "from_predictions"):
         return array.astype(bool)
     if name.startswith("metrics"):
         return array.astype(np.float64)
@@ -186,7 +186,7 @@ def write_export(folder: Path, table: ExportTable, camera, settings: Mapping, so
                    "joints_before": table.joints_before, "params_before": table.params_before,
                    "params_after": table.params_after, "params_layout": np.array(params_layout(table.params_after.shape[-1])),
                    "present": table.present, "refined": table.refined, "verified": table.verified,
-                   "flagged": table.flagged, "from_predictions": table.from_predictions})
+                   "rejected": table.rejected, "from_predictions": table.from_predictions})
     for tag, rows in (("before", table.metrics_before), ("after", table.metrics_after)):
         export_metrics_csv(folder / f"metrics_{tag}.csv",
                            {int(i): FrameMetrics(**dict(zip(METRIC_NAMES, r))) for i, r in zip(index, rows)})
@@ -198,7 +198,7 @@ def write_export(folder: Path, table: ExportTable, camera, settings: Mapping, so
         "hands.npz": "our order (T, 2, 21, 3) mm: joints (after), joints_before, parameters, flags",
         "metrics_before.csv": "per-frame metrics of the initial estimate",
         "metrics_after.csv": "per-frame metrics of the exported (after) estimate",
-        "frames.csv": "per frame: refined, verified, flagged, source of the initial estimate",
+        "frames.csv": "per frame: refined, verified, rejected, source of the initial estimate",
     }
     if settings.get("metrics") is False:  # `process --no-metrics`
         for name in ("metrics_before.csv", "metrics_after.csv"):
@@ -206,7 +206,7 @@ def write_export(folder: Path, table: ExportTable, camera, settings: Mapping, so
     if meshes:
         files["meshes/"] = "frameNNNNNN_{before,after}_{right,left}.ply, refined-detail meshes, mm"
     counts = {"frames": int(len(table)), "refined": int(table.refined.sum()), "verified": int(table.verified.sum()),
-              "flagged": int(table.flagged.sum())}
+              "rejected": int(table.rejected.sum())}
     export_metadata(folder / "metadata.json", index, settings=dict(settings), camera=camera, sources=dict(sources),
                     files=files, counts=counts, **extra)
     return files
@@ -224,9 +224,9 @@ def _write_frames_csv(path: Path, table: ExportTable) -> None:
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("frame", "refined", "verified", "flagged", "source", "right_present", "left_present"))
+    writer.writerow(("frame", "refined", "verified", "rejected", "source", "right_present", "left_present"))
     for i in range(len(table)):
-        writer.writerow((int(table.index[i]), int(table.refined[i]), int(table.verified[i]), int(table.flagged[i]),
+        writer.writerow((int(table.index[i]), int(table.refined[i]), int(table.verified[i]), int(table.rejected[i]),
                          "predictions" if table.from_predictions[i] else "keypoints",
                          int(table.present[i, 0]), int(table.present[i, 1])))
     with atomic_write(path) as f:
@@ -310,7 +310,7 @@ def export_results(out: Path, results: Sequence[FrameResult], camera, settings: 
                    flags: Mapping[int, str] | None = None, from_predictions: Mapping[int, bool] | None = None,
                    use_refined: bool = True, meshes: bool = False, overwrite: bool = False) -> dict[str, str]:
     """The app's export: `results` (FrameResults of the chosen frames) as one whole export in `out`
-    (see the module docstring); flags: frame -> "verified" | "flagged". Returns file -> description."""
+    (see the module docstring); flags: frame -> "verified" | "rejected". Returns file -> description."""
     table = ExportTable.from_results(results, flags, from_predictions, use_refined)
     with staged_folder(Path(out), overwrite) as folder:
         for r in results if meshes else ():

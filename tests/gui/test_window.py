@@ -339,7 +339,7 @@ def test_export_writes_the_process_files_with_flags_and_refuses_a_folder_of_othe
     data = np.load(out / "hands.npz")
     assert data["joints"].shape == (20, 2, 21, 3) and data["refined"][0] and data["verified"][0] and not data["refined"][1]
     meta = json.load(open(out / "metadata.json"))
-    assert meta["camera"]["K"][0][0] > 0 and meta["counts"] == {"frames": 20, "refined": 1, "verified": 1, "flagged": 0}
+    assert meta["camera"]["K"][0][0] > 0 and meta["counts"] == {"frames": 20, "refined": 1, "verified": 1, "rejected": 0}
     assert len(list((out / "meshes").glob("*_before_*.ply"))) == 40 and len(list((out / "meshes").glob("*_after_*.ply"))) == 2
     window.export(ExportOptions("verified", str(tmp_path / "verified")))
     wait_idle(qtbot, window)

@@ -104,6 +104,7 @@ def test_missing_hands_are_nan_in_the_parameters_and_the_camera_is_recorded(smal
     npz = np.load(out / "hands.npz")
     assert np.isnan(npz["params_after"][2, 1]).all() and np.isfinite(npz["params_after"][2, 0]).all()
     assert not npz["present"][2, 1] and np.isfinite(npz["params_before"][0]).all()
+    assert npz["refined"][0] and not npz["refined"][2]  # refinement moves only frames with both hands
     meta = json.loads((out / "metadata.json").read_text())
     assert np.allclose(meta["camera"]["K"], small_clip["K"])
     cam = json.loads((out / "camera.json").read_text())["0"]
