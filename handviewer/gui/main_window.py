@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         self.undo_action = a(edit, "Undo", self.model.undo, "Ctrl+Z")
         self.redo_action = a(edit, "Redo", self.model.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
         edit.addSeparator()
-        a(edit, "Mark verified", lambda: self.model.set_flag(self.model.current, "verified"), "V")
+        a(edit, "Mark verified", self.mark_verified, "V")
         a(edit, "Mark rejected", lambda: self.model.set_flag(self.model.current, "rejected"), "X")
         view = m.addMenu("&View")
         self.refined_action = a(view, "Show refined (before/after)", self.model.set_show_refined, "B", True)
@@ -221,8 +221,22 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ commands
     def refine_frame(self) -> None:
-        if self.model.frame_count > 0:
+        if self.model.frame_count > 0 and not self._say_if_handless("refine"):
             self.controller.refine_frame()
+
+    def mark_verified(self) -> None:
+        if self.model.frame_count > 0 and not self._say_if_handless("verify"):
+            self.model.set_flag(self.model.current, "verified")
+
+    def _say_if_handless(self, what: str) -> bool:
+        """Whether the shown frame is known to have no hand (then say so): refining or verifying it
+        would mark an empty estimate as done."""
+        result = self.session.results.get(self.model.current)
+        if result is None or result.before.present().any():
+            return False
+        self.status_label.setText(f"Frame {self.model.current} has no hands to {what}: add or correct its 2D "
+                                  "keypoints first")
+        return True
 
     def refine_all(self) -> None:
         if self.model.frame_count > 0:

@@ -372,3 +372,20 @@ def test_no_warning_banner_for_clean_inputs(qtbot, make_window):
     window = make_window()
     qtbot.waitUntil(lambda: window.controller.is_ready, timeout=5000)
     assert not window.warning_banner.isVisible()
+
+
+def test_a_frame_without_hands_cannot_be_refined_or_verified(qtbot, make_window):
+    from dataclasses import replace
+
+    from handviewer.pipeline.results import HandsEstimate
+
+    window = make_window()
+    result = wait_result(qtbot, window, 0)
+    empty = replace(result, before=HandsEstimate(joints=np.full((2, 21, 3), np.nan, np.float32)))
+    window.model.set_results({0: empty})
+    refines = window.computer.calls["refine"]
+    window.settings_panel.refine_button.click()
+    window.actions_by_name["Mark verified"].trigger()
+    wait_idle(qtbot, window)
+    assert window.computer.calls["refine"] == refines and window.session.flags.get(0) is None
+    assert "no hands to verify" in window.status_label.text()
