@@ -15,6 +15,7 @@ SCRIPTS = [
     ["bench_pipeline.py"],
     ["bench_detect.py"],
     ["bench_exact_metrics.py"],
+    ["bench_busy.py"],
     ["bench_gui.py"],
 ]
 

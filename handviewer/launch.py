@@ -15,6 +15,9 @@ def computer_factory(keypoints: str | Path | None = None):
 
     def make(frames, video_path, predictions=None):
         from handviewer.pipeline.video import VideoPipeline
+        from handviewer.threads import apply_thread_choice
+
+        apply_thread_choice()  # in the worker, before the models load: see handviewer.threads
 
         return VideoPipeline(frames, video_path, predictions=predictions, keypoints=keypoints)
 

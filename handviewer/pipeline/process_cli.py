@@ -49,6 +49,9 @@ def register(sub) -> None:
 
 def _run(args) -> int:
     from handviewer.pipeline.process import process_video
+    from handviewer.threads import apply_thread_choice
+
+    apply_thread_choice()  # one thread when other jobs hold the cores (torch's default then collapses)
 
     settings = RefineSettings(point_set=args.point_set, both_hands=not args.single, weight=args.weight,
                               steps=args.steps, device=args.device, safe_mode=args.safe)
