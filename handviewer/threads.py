@@ -9,6 +9,7 @@ is the safe choice whenever the cores are not free. $HANDVIEWER_THREADS override
 from __future__ import annotations
 
 import os
+import sys
 
 THREADS_ENV = "HANDVIEWER_THREADS"
 
@@ -16,8 +17,11 @@ THREADS_ENV = "HANDVIEWER_THREADS"
 def choose_threads(cores: int | None = None, load: float | None = None) -> int:
     """Threads for torch: $HANDVIEWER_THREADS if set, else all `cores` when the 1-minute load average
     leaves at least one core free beside ours, else 1."""
-    if os.environ.get(THREADS_ENV, "").strip():
-        return max(1, int(os.environ[THREADS_ENV]))
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    if value:
+        print(f"handviewer: warning: ${THREADS_ENV}={value!r} is not a positive number; ignored", file=sys.stderr)
     cores = cores or os.cpu_count() or 1
     if load is None:
         try:
@@ -27,10 +31,16 @@ def choose_threads(cores: int | None = None, load: float | None = None) -> int:
     return cores if load <= cores - 1 else 1
 
 
-def apply_thread_choice() -> int:
-    """Set torch's thread count by `choose_threads` (call once, before heavy work); returns it."""
-    import torch
+_chosen: int | None = None
 
-    threads = choose_threads()
-    torch.set_num_threads(threads)
-    return threads
+
+def apply_thread_choice() -> int:
+    """Set torch's thread count by `choose_threads` once per process (later calls keep it: by then the
+    load average counts our own work); returns it."""
+    global _chosen
+    if _chosen is None:
+        import torch
+
+        _chosen = choose_threads()
+        torch.set_num_threads(_chosen)
+    return _chosen

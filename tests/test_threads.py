@@ -14,3 +14,9 @@ def test_all_cores_when_free_one_when_busy(monkeypatch):
 def test_the_environment_overrides_the_choice(monkeypatch):
     monkeypatch.setenv(THREADS_ENV, "3")
     assert choose_threads(cores=2, load=5.0) == 3
+
+
+def test_a_bad_override_is_ignored_with_a_warning(monkeypatch, capsys):
+    monkeypatch.setenv(THREADS_ENV, "abc")
+    assert choose_threads(cores=2, load=0.0) == 2
+    assert "not a positive number" in capsys.readouterr().err

@@ -79,13 +79,13 @@ class ExportTable:
         flags, from_predictions = flags or {}, from_predictions or {}
         rows = []
         for r in results:
-            # Refinement moves only frames with both hands; the others' "after" is their initial estimate.
-            refined = use_refined and r.after is not None and bool(r.before.present().all())
+            refined = use_refined and r.is_refined()
             after = r.after if refined else r.before
+            present = r.before.present()
             rows.append(dict(
                 index=r.index, joints_before=r.before.joints, joints_after=after.joints,
-                params_before=flat_params(r.before.params), params_after=flat_params(after.params),
-                present=r.before.present(), keypoints=r.keypoints_2d,
+                params_before=flat_params(r.before.params, present), params_after=flat_params(after.params, present),
+                present=present, keypoints=r.keypoints_2d,
                 metrics_before=metric_row(r.metrics_before),
                 metrics_after=metric_row(r.metrics_after if refined else r.metrics_before),
                 refined=refined, verified=flags.get(r.index) == "verified", rejected=flags.get(r.index) == "rejected",
@@ -121,16 +121,20 @@ class ExportTable:
         return ExportTable(**{f.name: _typed(f.name, np.asarray(arrays[f.name])) for f in fields(ExportTable)})
 
 
-def flat_params(params: Mapping[str, np.ndarray]) -> np.ndarray:
+def flat_params(params: Mapping[str, np.ndarray], present: np.ndarray | None = None) -> np.ndarray:
     """HandsEstimate.params ({"right_rot": (3,), ...}) -> (2, P) float32, per hand PARAM_NAMES in order;
-    all NaN when the estimate has no parameters."""
+    NaN for a hand not `present` ((2,) bool; results saved by older versions kept a missing hand's
+    placeholder parameters)."""
     hands = []
     for side in ("right", "left"):
         parts = [np.asarray(params.get(f"{side}_{name}", np.full(0, np.nan)), np.float32).reshape(-1) for name in PARAM_NAMES]
         hands.append(np.concatenate(parts))
     if hands[0].shape != hands[1].shape:
         raise ValueError("flat_params: the two hands' parameters differ in size")
-    return np.stack(hands)
+    out = np.stack(hands)
+    if present is not None:
+        out[~np.asarray(present, bool)] = np.nan
+    return out
 
 
 def params_layout(size: int) -> str:
@@ -239,7 +243,7 @@ def write_meshes(folder: Path, result: FrameResult) -> list[Path]:
     from handviewer.io import export_mesh
 
     out = []
-    for tag, est in (("before", result.before), ("after", result.after)):
+    for tag, est in (("before", result.before), ("after", result.after if result.is_refined() else None)):
         if est is None or est.vertices is None:
             continue
         for h, side in enumerate(("right", "left")):
@@ -260,21 +264,30 @@ def check_target(out: Path, overwrite: bool) -> None:
         raise ExportError(f"the output must be a folder, but {out} is a file")
     if not out.exists() or not any(out.iterdir()):
         return
-    if not is_export(out):
+    own = export_entries(out)
+    if own is None:
         raise ExportError(f"{out} holds other files: choose an empty folder or a new name")
     if not overwrite:
         raise ExportError(f"{out} already holds an export: pass --overwrite to replace it, or choose another folder")
+    others = sorted(p.name for p in out.iterdir() if p.name not in own)
+    if others:  # replacing the folder would delete them
+        raise ExportError(f"{out} holds an export and other files ({', '.join(others[:3])}"
+                          f"{', ...' if len(others) > 3 else ''}): move them out first, or choose another folder")
 
 
-def is_export(folder: Path) -> bool:
-    """Whether `folder` holds a handviewer export (its metadata.json says so)."""
+def export_entries(folder: Path) -> set[str] | None:
+    """The names an earlier handviewer export in `folder` wrote (from its metadata.json), or None
+    when `folder` holds no export."""
     import json
 
     try:
         with open(Path(folder) / "metadata.json", encoding="utf-8") as f:
-            return "handviewer_version" in json.load(f)
-    except (OSError, ValueError, TypeError):
-        return False
+            meta = json.load(f)
+        if "handviewer_version" not in meta:
+            return None
+        return {"metadata.json", "meshes"} | {str(name).rstrip("/") for name in meta.get("files", {})}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
 
 
 @contextmanager
@@ -302,7 +315,12 @@ def swap_into_place(staging: Path, out: Path) -> None:
     old = out.with_name(f".{out.name}.old-{secrets.token_hex(4)}")
     if out.exists():
         os.replace(out, old)
-    os.replace(staging, out)
+    try:
+        os.replace(staging, out)
+    except BaseException:
+        if old.exists() and not out.exists():
+            os.replace(old, out)  # the earlier export back in place
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 

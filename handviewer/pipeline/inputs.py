@@ -159,5 +159,8 @@ def fingerprint(path: str | Path) -> list:
     path = Path(path)
     if not path.exists():
         return [str(path), None]
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    # Hidden entries are skipped: an output folder inside an image folder keeps its work folder
+    # (.OUT.partial) there, which changes with every batch.
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not any(
+        part.startswith(".") for part in p.relative_to(path).parts)) if path.is_dir() else [path]
     return [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]

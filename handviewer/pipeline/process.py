@@ -60,7 +60,7 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
     options = {**asdict(settings), "metrics": metrics, "meshes": meshes, "batch": batch}
     partial = _work_folder(out, _run_key(options, inputs))
     yield from _resumed_message(partial, n)
-    yield from scaled(pipeline.warm_up(), 0.0, 0.05)
+    yield from scaled(pipeline.warm_up(), 0.01, 0.05)
     started, computed = time.perf_counter(), 0
     predicted = inputs.predicted_frames(n)
     for start in range(0, n, batch):
@@ -78,8 +78,10 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
         yield 0.05 + 0.94 * (idx[-1] + 1) / max(n, 1), f"frames {idx[0]}-{idx[-1]} of {n}"
     seconds = time.perf_counter() - started
     table = ExportTable.concat([_load_table(p) for p in sorted(partial.glob("frames_*.npz"))])
-    with staged_folder(out, overwrite=True, staging=partial / "export") as folder:
+    with staged_folder(out, overwrite=True, staging=_clean_staging(partial / "export")) as folder:
         write_export(folder, table, inputs.camera(), options, inputs.sources, meshes=meshes, device=settings.device)
+        # From here on the work folder must not be resumed: its export/ (the meshes) becomes `out`.
+        (partial / "run.json").unlink()
     shutil.rmtree(partial, ignore_errors=True)
     yield 1.0, "exported"
     return _summary(table, metrics, out, computed, seconds)
@@ -119,10 +121,20 @@ def _work_folder(out: Path, key: str) -> Path:
     return partial
 
 
+def _clean_staging(folder: Path) -> Path:
+    """The work folder's export/ with only what the batches wrote (meshes/): files an export killed
+    half-way left there (temporary files) must not reach the output."""
+    folder.mkdir(exist_ok=True)
+    for entry in folder.iterdir():
+        if entry.name != "meshes":
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    return folder
+
+
 def _resumed_message(partial: Path, n: int):
     done = sum(len(_load_table(p)) for p in partial.glob("frames_*.npz") if _readable(p))
     if done:
-        yield 0.0, f"resuming: {done} of {n} frames done in an earlier run"
+        yield 0.01, f"resuming: {done} of {n} frames done in an earlier run"
 
 
 def _readable(path: Path) -> bool:

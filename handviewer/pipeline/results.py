@@ -71,6 +71,11 @@ class FrameResult:
     intersection_probs_after: np.ndarray | None = None
     camera_K: np.ndarray | None = None
 
+    def is_refined(self) -> bool:
+        """Whether refinement moved this frame: it has a refined estimate and both hands (refinement
+        leaves frames with a missing hand as they were, `after` then equals `before`)."""
+        return self.after is not None and bool(self.before.present().all())
+
     def estimate(self, refined: bool) -> HandsEstimate:
         """The refined estimate when asked for and available, else the initial one."""
         return self.after if (refined and self.after is not None) else self.before

@@ -248,8 +248,9 @@ class Pipeline:
             reproj = float(reprojection_px(joints, torch.as_tensor(np.asarray(keypoints, np.float32)[None]),
                                            torch.as_tensor(np.asarray(K, np.float32)[None]))[0])
         moved = np.nan
-        if initial_joints is not None:
-            moved = float(np.nanmean(np.linalg.norm(joints[0].numpy() - initial_joints, axis=-1)))
+        distances = np.linalg.norm(joints[0].numpy() - initial_joints, axis=-1) if initial_joints is not None else None
+        if distances is not None and np.isfinite(distances).any():  # (no hand: NaN, without numpy's warning)
+            moved = float(np.nanmean(distances))
         empty = (np.zeros((0, 3), np.float32), np.zeros(0, np.float32))
         if not (intersections and bool(present[i].all())):
             return FrameMetrics(reprojection_px=reproj, moved_mm=moved), *empty

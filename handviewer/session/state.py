@@ -145,13 +145,13 @@ class Session:
         return out
 
     def frames_for(self, choice: str) -> list[int]:
-        """Frame indices for an export choice: all, verified, refined (cached with `after`), current."""
+        """Frame indices for an export choice: all, verified, refined (`FrameResult.is_refined`), current."""
         if choice == "all":
             return list(range(self.frame_count))
         if choice == "verified":
             return sorted(i for i, f in self.flags.items() if f == "verified")
         if choice == "refined":
-            return sorted(i for i, r in self.results.items() if r.after is not None)
+            return sorted(i for i, r in self.results.items() if r.is_refined())
         if choice == "current":
             return [self.current]
         raise ValueError(f"choice must be one of {FRAME_CHOICES}, got {choice!r}")

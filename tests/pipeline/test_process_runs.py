@@ -129,3 +129,44 @@ def test_an_image_folder_with_a_corrupt_or_odd_sized_image_stops_before_any_work
     with pytest.raises(FrameSourceError, match=r"frame004\.png: cannot decode"):
         drain(process_video(folder, small_clip["dir"] / "out", settings=FAST, metrics=False))
     assert not (small_clip["dir"] / "out").exists()
+
+
+def test_replacing_an_export_never_deletes_files_the_user_added(small_clip):
+    out = small_clip["dir"] / "out"
+    drain(process_video(small_clip["video"], out, settings=FAST, metrics=False))
+    (out / "my_analysis.ipynb").write_text("{}")
+    with pytest.raises(ExportError, match="my_analysis.ipynb"):
+        drain(process_video(small_clip["video"], out, settings=FAST, metrics=False, overwrite=True))
+    assert (out / "my_analysis.ipynb").exists() and (out / "hands.npz").exists()
+
+
+def test_a_failed_swap_puts_the_earlier_export_back(tmp_path, monkeypatch):
+    import os
+
+    from handviewer.pipeline import export
+
+    out, staging = tmp_path / "out", tmp_path / ".out.staging"
+    out.mkdir()
+    (out / "old.txt").write_text("earlier")
+    staging.mkdir()
+    real = os.replace
+
+    def second_rename_fails(src, dst):
+        if str(src) == str(staging):
+            raise OSError(5, "Input/output error")
+        real(src, dst)
+
+    monkeypatch.setattr(export.os, "replace", second_rename_fails)
+    with pytest.raises(OSError):
+        export.swap_into_place(staging, out)
+    assert (out / "old.txt").read_text() == "earlier"
+
+
+def test_an_output_inside_an_image_folder_does_not_change_the_inputs_fingerprint(tmp_path):
+    from handviewer.pipeline.inputs import fingerprint
+
+    (tmp_path / "frame000.png").write_bytes(b"x")
+    before = fingerprint(tmp_path)
+    (tmp_path / ".out.partial").mkdir()
+    (tmp_path / ".out.partial" / "frames_0000000.npz").write_bytes(b"y")
+    assert fingerprint(tmp_path) == before

@@ -226,3 +226,17 @@ def test_unwritable_video_folder_uses_config_dir(tmp_path, config_dir, monkeypat
     monkeypatch.setattr(os, "access", lambda p, m: False if str(p) == str(tmp_path) else real_access(p, m))
     paths = project_paths(tmp_path / "clip.mp4")
     assert str(paths.project).startswith(str(config_dir / "sessions"))
+
+
+def test_export_choice_refined_takes_only_frames_refinement_moved():
+    """A frame with a missing hand keeps its initial estimate when 'refined' (after == before): the
+    'Refined' export choice leaves it out, as the export's `refined` flag does."""
+    from handviewer.pipeline.results import FrameMetrics, FrameResult, HandsEstimate
+
+    both = HandsEstimate(joints=np.ones((2, 21, 3), np.float32))
+    one = HandsEstimate(joints=np.concatenate([np.ones((1, 21, 3)), np.full((1, 21, 3), np.nan)]).astype(np.float32))
+    s = Session("v.mp4", frame_count=3)
+    for i, est in enumerate((both, one, both)):
+        kp = np.full((2, 21, 3), np.nan, np.float32)
+        s.set_result(FrameResult(i, kp, est, FrameMetrics(), after=est if i < 2 else None, metrics_after=FrameMetrics()))
+    assert s.frames_for("refined") == [0]
