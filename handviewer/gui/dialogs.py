@@ -28,6 +28,10 @@ class Dialogs:
         path, _ = QFileDialog.getOpenFileName(self.parent, "Open video", "", VIDEO_FILTER)
         return path or None
 
+    def open_folder(self) -> str | None:
+        """An image folder (an InterHand2.6M folder brings its annotations)."""
+        return QFileDialog.getExistingDirectory(self.parent, "Open image folder") or None
+
     def open_predictions(self) -> str | None:
         path, _ = QFileDialog.getOpenFileName(self.parent, "Open keypoints or 3D predictions", "",
                                               PREDICTIONS_FILTER)

@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         m, a = self.menuBar(), self._action
         file = m.addMenu("&File")
         a(file, "Open video…", self.open_video_dialog, "Ctrl+O")
+        a(file, "Open folder…", self.open_folder_dialog)
         a(file, "Open keypoints/predictions…", self.open_predictions_dialog)
         self.recent_menu = file.addMenu("Recent files")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
@@ -270,6 +271,11 @@ class MainWindow(QMainWindow):
 
     def open_video_dialog(self) -> None:
         path = self.dialogs.open_video()
+        if path:
+            self.open_path(path)
+
+    def open_folder_dialog(self) -> None:
+        path = self.dialogs.open_folder()
         if path:
             self.open_path(path)
 

@@ -49,16 +49,24 @@ def open_frames(path: str | Path, *, fps: float | None = None, cache_size: int =
     if not path.exists():
         raise FrameSourceError(path, "no such file or folder")
     if path.is_dir():
-        files = sorted((p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
-                        and not p.name.startswith(".") and p.is_file()), key=natural_key)
+        files = image_files(path)
         if not files:
             raise FrameSourceError(path, f"folder holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-        return ImageSequence(path, files, fps=fps, cache_size=cache_size)
+        from handviewer.io.interhand_folder import interhand_canvas
+
+        # An InterHand2.6M folder mixes portrait and landscape crops, each with its own camera.
+        return ImageSequence(path, files, fps=fps, cache_size=cache_size, canvas=interhand_canvas(path, files))
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageSequence(path, [path], fps=fps, cache_size=1)
     if path.stat().st_size == 0:
         raise FrameSourceError(path, "file is empty")
     return VideoFile(path, fps=fps, cache_size=cache_size, preload_mb=preload_mb)
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The images of a folder in frame order (natural order of their names; hidden files skipped)."""
+    return sorted((p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
+                   and not p.name.startswith(".") and p.is_file()), key=natural_key)
 
 
 class FrameSource:
@@ -147,13 +155,20 @@ class FrameSource:
 
 
 class ImageSequence(FrameSource):
-    """Frames read from image files (one file per frame, decoded on demand)."""
+    """Frames read from image files (one file per frame, decoded on demand).
 
-    def __init__(self, path: Path, files: list[Path], fps: float | None, cache_size: int):
+    canvas : (width, height) px or None. None: every image must have the first one's size. Given
+             (an InterHand2.6M folder, whose images have their own cameras): smaller images are padded
+             with black at the right and bottom to it, so pixel coordinates and each image's camera
+             stay valid; a larger image is an error."""
+
+    def __init__(self, path: Path, files: list[Path], fps: float | None, cache_size: int,
+                 canvas: tuple[int, int] | None = None):
         super().__init__(path, cache_size)
         self.files = tuple(files)
         self.frame_count = len(files)
         self.fps = float(fps) if fps else DEFAULT_FPS
+        self.canvas = tuple(canvas) if canvas is not None else None
         first = self._decode(0)
         self.size = (first.shape[1], first.shape[0])
         first.flags.writeable = False
@@ -178,10 +193,25 @@ class ImageSequence(FrameSource):
         bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
         if bgr is None:
             raise FrameSourceError(file, "cannot decode image (corrupt or unsupported format)")
-        if i > 0 and (bgr.shape[1], bgr.shape[0]) != self.size:
+        if self.canvas is not None:
+            bgr = _padded(bgr, self.canvas, file)
+        elif i > 0 and (bgr.shape[1], bgr.shape[0]) != self.size:
             raise FrameSourceError(file, f"image is {bgr.shape[1]}x{bgr.shape[0]} but the sequence is "
                                          f"{self.size[0]}x{self.size[1]} (from {self.files[0].name})")
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _padded(image: np.ndarray, canvas: tuple[int, int], file: Path) -> np.ndarray:
+    """image (h, w, 3) placed at the top left of a black (H, W, 3) canvas."""
+    h, w = image.shape[:2]
+    if w > canvas[0] or h > canvas[1]:
+        raise FrameSourceError(file, f"image is {w}x{h}, larger than the folder's {canvas[0]}x{canvas[1]} "
+                                     "(the sizes its InterHand2.6M data.json gives)")
+    if (w, h) == tuple(canvas):
+        return image
+    out = np.zeros((canvas[1], canvas[0], 3), image.dtype)
+    out[:h, :w] = image
+    return out
 
 
 class VideoFile(FrameSource):

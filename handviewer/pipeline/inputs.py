@@ -29,6 +29,19 @@ class VideoInputs:
     sources: dict[str, str]
     size: tuple[int, int] | None = None  # (width, height) px of the frames
     notes: list[str] = field(default_factory=list)  # what loading changed or dropped, for `warnings`
+    K_frames: np.ndarray | None = None  # (T, 3, 3) px: each frame's own intrinsics (InterHand2.6M), else None
+    loaded: list[str] = field(default_factory=list)  # what was read besides the usual files, for the user
+
+    def messages(self) -> list[str]:
+        """What the user is told on opening: what was loaded, then the warnings."""
+        return list(self.loaded) + self.warnings()
+
+    def intrinsics(self, indices) -> np.ndarray:
+        """(N, 3, 3) float64 px: the intrinsics of the given frames (their own, else the one K)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        if self.K_frames is not None:
+            return np.array(self.K_frames[idx], dtype=np.float64)
+        return np.broadcast_to(np.asarray(self.K, np.float64), (len(idx), 3, 3)).copy()
 
     def camera(self):
         """The intrinsics used, as a `handviewer.io.Camera` (needs `size`)."""
@@ -74,8 +87,15 @@ class VideoInputs:
 
         out += prediction_warnings(self.predictions) + keypoint_warnings(self.keypoints)
         if self.size is not None:
-            out += camera_warnings(self.K, self.size)
+            for K in self._distinct_K():
+                out += camera_warnings(K, self.size)
         return list(self.notes) + out
+
+
+    def _distinct_K(self) -> list[np.ndarray]:
+        if self.K_frames is None:
+            return [self.K]
+        return list(np.unique(np.asarray(self.K_frames).round(6), axis=0))
 
 
 def _first(candidates: list[Path]) -> Path | None:
@@ -112,8 +132,11 @@ def load_video_inputs(video: str | Path | None, frame_count: int, size: tuple[in
     kp_path = Path(keypoints) if keypoints else found["keypoints"]
     pred_path = Path(predictions) if predictions else found["predictions"]
     cam_path = Path(camera) if camera else found["camera"]
-    detected = []
-    if video and detect and kp_path is None and pred_path is None:
+    detected, loaded = [], []
+    interhand = _interhand(video, frame_count, size)
+    if interhand is not None:
+        loaded.append(interhand.describe() + _interhand_use(kp_path, pred_path, cam_path))
+    if video and detect and kp_path is None and pred_path is None and interhand is None:
         from handviewer.detect.cache import cached_or_detect
 
         kp_path, note = cached_or_detect(video, progress)
@@ -130,12 +153,55 @@ def load_video_inputs(video: str | Path | None, frame_count: int, size: tuple[in
              if seq is not None and len(seq.frame_indices) and int(seq.frame_indices.max()) >= frame_count]
     kp = kp_seq.dense(frame_count) if kp_seq is not None else None
     pred = pred_seq.dense(frame_count) if pred_seq is not None else None
+    K_frames = None
+    if interhand is not None:
+        data_json, camera_json, joint_json = (_absolute(p) for p in interhand.files)
+        if kp is None:
+            kp, sources["keypoints"] = interhand.keypoints, data_json
+        if pred is None:
+            pred, sources["predictions"] = interhand.joints, joint_json
+        if cam_path is None:
+            K_frames, sources["camera"] = interhand.K, camera_json
+            cam = _camera_of(interhand, cam, size)
     if pred is not None:
         pred, absurd = without_absurd(pred)
         if absurd:
             notes.append(f"{absurd} joint(s) of the 3D predictions lie more than {ABSURD_MM / 1e6:g} km from the camera "
                          "and are treated as missing")
-    return VideoInputs(kp, pred, np.asarray(cam.K, dtype=np.float64), sources, tuple(size), notes)
+    return VideoInputs(kp, pred, np.asarray(cam.K, dtype=np.float64), sources, tuple(size), notes, K_frames, loaded)
+
+
+def _interhand(video, frame_count: int, size: tuple[int, int]):
+    """The InterHand2.6M annotations of an image folder (`handviewer.io.interhand_folder`), or None."""
+    if not video or not Path(video).is_dir():
+        return None
+    from handviewer.io.interhand_folder import find_interhand_files, load_interhand_folder
+    from handviewer.io.video import image_files
+
+    if find_interhand_files(video) is None:
+        return None
+    files = image_files(Path(video))
+    if len(files) != frame_count:
+        raise ValueError(f"{video}: {len(files)} images but {frame_count} frames were opened")
+    return load_interhand_folder(video, files, tuple(size))
+
+
+def _interhand_use(kp_path, pred_path, cam_path) -> str:
+    """How the annotations are used, given what else was found or passed (those win)."""
+    estimate = (f"the 3D predictions {Path(pred_path).name} are the initial estimate" if pred_path else
+                "the 3D ground truth is each image's initial estimate (IK fit, then refined)")
+    keypoints = (f"2D keypoints from {Path(kp_path).name}" if kp_path else
+                 "2D keypoints are the ground truth projected with each image's camera")
+    camera = f"every image uses the camera {Path(cam_path).name}" if cam_path else "each image uses its own camera"
+    return f"; {estimate}; {keypoints}; {camera}"
+
+
+def _camera_of(interhand, fallback, size):
+    """The camera an export records for a folder of per-image cameras: the first annotated image's."""
+    from handviewer.io import Camera
+
+    rows = np.flatnonzero(interhand.annotated)
+    return Camera(interhand.K[rows[0]], *size) if len(rows) else fallback
 
 
 ABSURD_MM = 1e9  # 1,000 km: no camera sees a hand there; such values break the IK's SVD

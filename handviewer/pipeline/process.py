@@ -55,6 +55,8 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
     inputs = load_video_inputs(video, n, size, keypoints, predictions, camera)
     if inputs.keypoints is None and inputs.predictions is None:
         raise ValueError(f"no 2D keypoints or 3D predictions found for {video}: pass --keypoints or --predictions")
+    for line in inputs.loaded:
+        print(f"handviewer: {line}", file=sys.stderr)
     for warning in inputs.warnings():
         print(f"handviewer: warning: {warning}", file=sys.stderr)
     options = {**asdict(settings), "metrics": metrics, "meshes": meshes, "batch": batch}
@@ -89,7 +91,7 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
 
 def _frame_batch(inputs, idx: np.ndarray, predicted: np.ndarray) -> FrameBatch:
     kp = inputs.keypoints[idx] if inputs.keypoints is not None else np.full((len(idx), 2, 21, 3), np.nan, np.float32)
-    return FrameBatch(idx, np.asarray(kp, np.float32), np.broadcast_to(inputs.K, (len(idx), 3, 3)).copy(),
+    return FrameBatch(idx, np.asarray(kp, np.float32), inputs.intrinsics(idx),
                       None if inputs.predictions is None else inputs.predictions[idx], predicted[idx])
 
 
@@ -98,7 +100,8 @@ def _run_key(options: dict, inputs) -> str:
     from handviewer.pipeline.inputs import fingerprint
 
     files = {name: fingerprint(path) for name, path in inputs.sources.items() if path and path != "default"}
-    return json.dumps({"options": options, "inputs": files, "K": np.asarray(inputs.K).tolist()}, sort_keys=True)
+    K = inputs.K if inputs.K_frames is None else inputs.K_frames
+    return json.dumps({"options": options, "inputs": files, "K": np.asarray(K).tolist()}, sort_keys=True)
 
 
 def _work_folder(out: Path, key: str) -> Path:

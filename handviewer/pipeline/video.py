@@ -81,7 +81,7 @@ class VideoPipeline:
         with self._lock:
             yield from scaled(self._detect_if_bare(), 0.0, 0.8, "detecting hands")
             yield from scaled(self.pipeline.warm_up(), 0.8, 1.0)
-        return self.inputs.warnings()
+        return self.inputs.messages()
 
     def _use_predictions(self, index: int) -> bool:
         """Whether a frame starts from the imported 3D predictions. A correction of its 2D keypoints
@@ -93,7 +93,7 @@ class VideoPipeline:
         """The frames' current inputs (edited keypoints included) as a FrameBatch."""
         idx = np.asarray(indices, dtype=np.int64)
         predicted = np.array([self._use_predictions(i) for i in indices], bool)
-        return FrameBatch(idx, self._keypoints[idx], np.broadcast_to(self.inputs.K, (len(idx), 3, 3)).copy(),
+        return FrameBatch(idx, self._keypoints[idx], self.inputs.intrinsics(idx),
                           None if self.inputs.predictions is None else self.inputs.predictions[idx], predicted)
 
     def compute_initial(self, index: int) -> FrameResult:

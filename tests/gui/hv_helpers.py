@@ -11,6 +11,7 @@ class FakeDialogs:
         self.errors: list[tuple[str, str]] = []
         self.abouts: list[str] = []
         self.video: str | None = None
+        self.folder: str | None = None
         self.predictions: str | None = None
         self.export: object | None = None
         self.recover = True
@@ -20,6 +21,9 @@ class FakeDialogs:
 
     def open_video(self):
         return self.video
+
+    def open_folder(self):
+        return self.folder
 
     def open_predictions(self):
         return self.predictions
