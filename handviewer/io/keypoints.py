@@ -108,16 +108,20 @@ def _openpose_frame(file: Path, person: int) -> np.ndarray:
 
 # ---------------------------------------------------------------- either format, by content
 
-KEYPOINT_FORMATS_HINT = "2D keypoints must be a handviewer JSON/NPZ or an OpenPose JSON file or folder"
+KEYPOINT_FORMATS_HINT = ("2D keypoints must be a handviewer JSON/NPZ, an OpenPose JSON file or folder, or "
+                         "COCO-WholeBody predictions (mmpose, RTMW, DWPose)")
 
 
-def sniff_keypoint_format(path: str | Path) -> Literal["own", "openpose"]:
+def sniff_keypoint_format(path: str | Path) -> Literal["own", "openpose", "wholebody"]:
     """Which reader a 2D keypoints file or folder needs, decided by its content, never its name.
 
     A folder is OpenPose `--write_json` output; an .npz is ours; a .json is ours when its "format"
-    is "handviewer.hands", OpenPose's when it has a "people" list. Anything else raises
+    is "handviewer.hands", OpenPose's when it has a "people" list, COCO-WholeBody predictions
+    (`handviewer.io.wholebody`) when it is a list of {frame_id, instances}. Anything else raises
     HandIOError/FileFormatError naming the file.
     """
+    from handviewer.io.wholebody import is_wholebody
+
     path = Path(path)
     if path.is_dir():
         return "openpose"
@@ -130,16 +134,23 @@ def sniff_keypoint_format(path: str | Path) -> Literal["own", "openpose"]:
         return "own"  # load_own says what is wrong with a wrong "format"
     if isinstance(data, dict) and isinstance(data.get("people"), list):
         return "openpose"
-    raise FileFormatError(path, f"neither a handviewer hands file (no \"format\") nor an OpenPose file "
-                                f"(no \"people\" list); {KEYPOINT_FORMATS_HINT}")
+    if is_wholebody(data):
+        return "wholebody"
+    raise FileFormatError(path, f"neither a handviewer hands file (no \"format\"), an OpenPose file "
+                                f"(no \"people\" list) nor COCO-WholeBody predictions; {KEYPOINT_FORMATS_HINT}")
 
 
 def load_keypoints_any(path: str | Path) -> Keypoints2D:
-    """2D keypoints from our JSON/NPZ or an OpenPose file or folder, chosen by `sniff_keypoint_format`
+    """2D keypoints from our JSON/NPZ, an OpenPose file or folder or COCO-WholeBody predictions, chosen by `sniff_keypoint_format`
     (so `my_openpose.json` holding our format loads as ours). (T, 2, 21, 3) px + confidence."""
     path = Path(path)
-    if sniff_keypoint_format(path) == "openpose":
+    kind = sniff_keypoint_format(path)
+    if kind == "openpose":
         return load_openpose(path)
+    if kind == "wholebody":
+        from handviewer.io.wholebody import load_wholebody
+
+        return load_wholebody(path)
     keypoints = load_own(path).keypoints
     if keypoints is None:
         raise FileFormatError(path, "holds 3D joints but no 2D keypoints")

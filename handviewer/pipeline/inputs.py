@@ -1,7 +1,9 @@
 """Finding and loading what goes with a video: 2D keypoints, 3D predictions, camera.
 
 Beside `clip.mp4` we look for (first match wins): keypoints `clip.keypoints.json|npz`,
-`keypoints.json|npz`, an OpenPose folder `clip_openpose/` or `openpose/`; predictions
+`keypoints.json|npz`, an OpenPose folder `clip_openpose/` or `openpose/`, COCO-WholeBody predictions
+`clip.wholebody.json` or `clip.*.json` naming mmpose/rtmw/dwpose/wholebody, a folder `PREFIX_openpose*/`
+whose PREFIX starts the clip's name; predictions
 `clip.predictions.json|npz`, `predictions.json|npz`; camera `clip.camera.json`, `camera.json`.
 Without a camera file the documented default of `handviewer.io.default_camera` is used.
 """
@@ -106,11 +108,33 @@ def find_beside(video: Path) -> dict[str, Path | None]:
     d, stem = video.parent, video.stem
     return {
         "keypoints": _first([d / f"{stem}.keypoints.json", d / f"{stem}.keypoints.npz", d / "keypoints.json",
-                             d / "keypoints.npz", d / f"{stem}_openpose", d / "openpose"]),
+                             d / "keypoints.npz", d / f"{stem}_openpose", d / "openpose",
+                             *_wholebody_beside(d, stem), *_openpose_beside(d, stem)]),
         "predictions": _first([d / f"{stem}.predictions.json", d / f"{stem}.predictions.npz", d / "predictions.json",
                                d / "predictions.npz"]),
         "camera": _first([d / f"{stem}.camera.json", d / "camera.json"]),
     }
+
+
+def _wholebody_beside(folder: Path, stem: str) -> list[Path]:
+    """COCO-WholeBody predictions of the clip (mmpose, RTMW, DWPose): `clip.wholebody.json`, or any
+    `clip.*.json` whose name says mmpose, rtmw, dwpose or wholebody (`SOUP.mmpose_wholebody_pred.json`)."""
+    named = sorted(p for p in folder.glob(f"{_glob_escape(stem)}.*.json")
+                   if any(w in p.name[len(stem):].lower() for w in ("mmpose", "rtmw", "dwpose", "wholebody")))
+    return [folder / f"{stem}.wholebody.json", *named]
+
+
+def _openpose_beside(folder: Path, stem: str) -> list[Path]:
+    """A folder beside the clip named PREFIXopenpose... where the clip's name starts with PREFIX
+    (`sample-data_openpose_json/` for `sample-data_video.mp4`), if there is only one."""
+    named = [p for p in folder.iterdir() if p.is_dir() and "openpose" in p.name.lower()] if folder.is_dir() else []
+    named = [p for p in named if (prefix := p.name[: p.name.lower().index("openpose")].rstrip("_-. "))
+             and stem.lower().startswith(prefix.lower())]
+    return named if len(named) == 1 else []
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
 
 
 def load_keypoints(path: Path, frame_count: int) -> np.ndarray:
