@@ -1,6 +1,6 @@
 """2D hand detection (handviewer.detect) on real material in ../shared/data, step by step.
 
-    python benchmarks/bench_detect.py [--data ../shared/data]
+    python benchmarks/bench_detect.py [--data ../shared/data] [--only images|videos|pipeline]
 
 Images (eval_2hand_2d: 11 images, 22 labelled hands, in our joint order): per variant, hands found
 (a detection within half a hand size of a labelled hand, one to one), handedness right/wrong (hands
@@ -15,6 +15,13 @@ other slot), ms per frame, and "in span": hands found among the frames from the 
 frame where the default variant finds both hands (a proxy for "both hands in view"; checked by eye
 on asl_different: the hands rest out of view before and after). Variants: the detector's labels per frame; + right/left from positions
 over time; + the masked second look; + the region look around a missing hand's last place.
+
+Whole pipeline from the image alone (`--only pipeline`; the InterHand2.6M folder: 4 images, 6 hands
+with 3D truth and each image's camera): detect (MediaPipe Hands + the masked second look) -> uplift ->
+IK -> refine, against the truth in the image's camera: hands found in the right slot, MPJPE absolute
+(camera frame) and root-relative (wrists subtracted) of those hands, before and after refinement;
+beside it the same pipeline from the truth projected to 2D (perfect keypoints: what the uplift alone
+costs) and MediaPipe's world landmarks root-relative (its own 3D, wrist-centred, no rotation fitted).
 Nothing is written beside the data.
 """
 
@@ -144,18 +151,107 @@ def videos(data: Path, detector_factory) -> None:
                   f"{found:>3d}/{total:<3d}  {switches(det.keypoints):8d} {ms:8.0f}")
 
 
+def _hands_2d(found) -> np.ndarray:
+    """(2, 21, 3) px + confidence in our slots (right, left) from detected hands; NaN where none."""
+    kp = np.full((2, 21, 3), np.nan, np.float32)
+    for h in found:
+        slot = 0 if h.side == "right" else 1
+        if np.isnan(kp[slot]).all():
+            kp[slot, :, :2], kp[slot, :, 2] = h.xy, h.score
+    return kp
+
+
+def _errors(estimate: np.ndarray, truth: np.ndarray) -> tuple[list[float], list[float]]:
+    """Per hand present in both (2, 21, 3) mm: MPJPE absolute and root-relative (valid joints)."""
+    absolute, relative = [], []
+    for s in (0, 1):
+        valid = np.isfinite(truth[s]).all(-1)
+        if not valid.any() or not np.isfinite(estimate[s]).all() or not valid[0]:
+            continue
+        absolute.append(float(np.linalg.norm(estimate[s][valid] - truth[s][valid], axis=-1).mean()))
+        rel_e, rel_t = estimate[s] - estimate[s, :1], truth[s] - truth[s, :1]
+        relative.append(float(np.linalg.norm(rel_e[valid] - rel_t[valid], axis=-1).mean()))
+    return absolute, relative
+
+
+def pipeline_from_images(data: Path, detector: MediaPipeHands) -> None:
+    """The InterHand2.6M frames from the image alone: see the module docstring."""
+    import cv2
+
+    from handviewer.io import open_frames
+    from handviewer.io.interhand_folder import load_interhand_folder
+    from handviewer.pipeline.run import FrameBatch, run
+    from handviewer.pipeline.settings import RefineSettings
+    from handviewer.pipeline.stages import Pipeline
+    from handviewer.progress import drain
+
+    folder = data / "interhand26m_mmpose_samples"
+    if not folder.exists():
+        print(f"{folder}: missing, skipped")
+        return
+    with open_frames(folder) as frames:
+        files, size = list(frames.files), frames.size
+    truth = load_interhand_folder(folder, files, size)
+    detected, world = [], []
+    for file in files:
+        image = cv2.cvtColor(cv2.imread(str(file)), cv2.COLOR_BGR2RGB)
+        found = dedupe(detector.detect_image(image))
+        if len(found) == 1:
+            found += _new(found, detector.detect_image(mask_hand(image, found[0])))[:1]
+        detected.append(_hands_2d(found))
+        w = np.full((2, 21, 3), np.nan, np.float32)
+        for h in found:
+            slot = 0 if h.side == "right" else 1
+            if h.world is not None and np.isnan(w[slot]).all():
+                w[slot] = h.world - h.world[0]
+        world.append(w)
+    pipeline = Pipeline("cpu")
+    idx = np.arange(len(files))
+    rows = {}
+    for name, keypoints in (("detected 2D", np.stack(detected)), ("truth projected to 2D", truth.keypoints)):
+        batch = FrameBatch(idx, np.asarray(keypoints, np.float32), truth.K)
+        results = drain(run(pipeline, batch, RefineSettings(device="cpu"), meshes=False))
+        for stage in ("before", "after"):
+            absolute, relative = [], []
+            for r, gt in zip(results, truth.joints):
+                a, b = _errors(getattr(r, stage).joints, gt)
+                absolute += a
+                relative += b
+            rows[f"{name}, {'uplift + IK' if stage == 'before' else 'refined'}"] = (absolute, relative)
+    rel_world = []
+    for w, gt in zip(world, truth.joints):
+        for s in (0, 1):
+            valid = np.isfinite(gt[s]).all(-1)
+            if np.isfinite(w[s]).all() and valid[0]:
+                rel_world.append(float(np.linalg.norm(w[s][valid] - (gt[s] - gt[s, :1])[valid], axis=-1).mean()))
+    rows["MediaPipe world landmarks"] = ([], rel_world)
+    hands = int(np.isfinite(truth.joints).all(-1).any(-1).sum())
+    print(f"\nwhole pipeline from the image: {folder} ({len(files)} images, {hands} hands with 3D truth)")
+    print(f"{'input, stage':40s} {'hands':>7s} {'MPJPE mm':>9s} {'root-rel mm':>11s}")
+    for name, (absolute, relative) in rows.items():
+        n = max(len(absolute), len(relative))
+        mean = lambda v: f"{np.mean(v):.1f}" if v else "-"  # noqa: E731
+        print(f"{name:40s} {n:>3d}/{hands:<3d} {mean(absolute):>9s} {mean(relative):>11s}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
+    parser.add_argument("--only", choices=("images", "videos", "pipeline"), help="one section (default: all)")
     args = parser.parse_args()
     data = args.data.resolve()
     if not data.exists():
         print(f"no real data at {data}: nothing to measure")
         return 0
-    detector = MediaPipeHands()
-    images(data, detector)
-    detector.close()
-    videos(data, MediaPipeHands)
+    if args.only in (None, "images", "pipeline"):
+        detector = MediaPipeHands()
+        if args.only in (None, "images"):
+            images(data, detector)
+        if args.only in (None, "pipeline"):
+            pipeline_from_images(data, detector)
+        detector.close()
+    if args.only in (None, "videos"):
+        videos(data, MediaPipeHands)
     return 0
 
 
