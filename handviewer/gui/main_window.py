@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QLabel, QMainWindow, QProgressBar, QPushButton, Q
                                QWidget)
 
 import handviewer
+from handviewer.gui.add_hand_menu import build_add_hand_menu
 from handviewer.gui.controller import ComputeController
 from handviewer.gui.dialogs import Dialogs
 from handviewer.gui.export import ExportOptions, export_job
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         a(edit, "Mark verified", self.mark_verified, "V")
         a(edit, "Mark rejected", lambda: self.model.set_flag(self.model.current, "rejected"), "X")
+        build_add_hand_menu(self, edit)
         view = m.addMenu("&View")
         self.refined_action = a(view, "Show refined (before/after)", self.model.set_show_refined, "B", True)
         self.side_action = a(view, "Side by side", self.model.set_side_by_side, "S", True)

@@ -66,6 +66,23 @@ class KeypointEdit(Command):
 
 
 @dataclass
+class EditGroup(Command):
+    """Several frames' keypoint edits as one step (an interpolation over a gap): applied in order,
+    reverted in reverse order."""
+
+    edits: list[KeypointEdit]
+    text: str = "Edit keypoints"
+
+    def apply(self, session: CommandTarget) -> None:
+        for edit in self.edits:
+            edit.apply(session)
+
+    def revert(self, session: CommandTarget) -> None:
+        for edit in reversed(self.edits):
+            edit.revert(session)
+
+
+@dataclass
 class FlagChange(Command):
     """Set a frame's review flag: "verified", "rejected" or None (cleared)."""
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from handviewer.pipeline.settings import RefineSettings
 from handviewer.pipeline.results import FrameResult
-from handviewer.session.commands import FlagChange, KeypointEdit, UndoStack
+from handviewer.session.commands import EditGroup, FlagChange, KeypointEdit, UndoStack
 from handviewer.session.events import Signal
 
 FLAGS = ("verified", "rejected")
@@ -171,6 +171,24 @@ class Session:
         after = np.array(keypoints, dtype=np.float32, copy=True)
         self.history.push(KeypointEdit(index, np.array(before, copy=True), after,
                                        had_edit=index in self.keypoint_edits, text=text), self)
+        self.history_changed.emit()
+
+    def edit_frames(self, changes: dict[int, np.ndarray], before: dict[int, np.ndarray] | None = None,
+                    text: str = "Edit keypoints") -> None:
+        """Replace the keypoints (2, 21, 3) of several frames in one undoable step. before: each frame's
+        keypoints as shown, for frames the session has no keypoints of yet (default: `keypoints`)."""
+        edits = []
+        for index, keypoints in sorted(changes.items()):
+            shown = (before or {}).get(index)
+            shown = self.keypoints(index) if shown is None else shown
+            if shown is None:
+                raise ValueError(f"frame {index} has no keypoints to edit yet")
+            edits.append(KeypointEdit(index, np.array(shown, np.float32, copy=True),
+                                      np.array(keypoints, np.float32, copy=True),
+                                      had_edit=index in self.keypoint_edits, text=text))
+        if not edits:
+            return
+        self.history.push(edits[0] if len(edits) == 1 else EditGroup(edits, text), self)
         self.history_changed.emit()
 
     def move_keypoint(self, index: int, hand: int, joint: int, x: float, y: float) -> None:
