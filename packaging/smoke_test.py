@@ -6,6 +6,9 @@
 2. `handviewer demo --screenshot PNG --frame 0` of the build (under xvfb-run without a display)
    writes a PNG whose 3D view shows both hands (orange and blue pixels), within a time limit.
 3. Start-up time: `--version` and the screenshot run, built program vs `python -m handviewer`.
+4. `handviewer detect` of the build on one frame (of ../shared/data/slp_pose_extra/SOUP.mp4 where
+   present, else of the sample clip): MediaPipe Hands' models are in the bundle (a missing one fails
+   the command), and it finds the same number of hands as `python -m handviewer`.
 Exits non-zero on failure.
 """
 
@@ -44,6 +47,34 @@ def hands_in_3d_view(png: Path) -> tuple[int, int]:
     return orange, blue
 
 
+def detect_check(exe: Path) -> None:
+    """Detection runs in the build (its models are bundled) and agrees with `python -m handviewer`."""
+    from handviewer.io import load_keypoints_any
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "frames"
+        folder.mkdir()
+        # A real clip of two hands where the shared test data lie beside the checkout (MediaPipe finds
+        # no hands in the rendered sample, so there only the models' loading is checked).
+        real = ROOT.parent / "shared" / "data" / "slp_pose_extra" / "SOUP.mp4"
+        video = cv2.VideoCapture(str(real if real.exists() else ROOT / "assets" / "sample" / "video.mp4"))
+        ok, frame = video.read()
+        video.release()
+        if not ok:
+            raise SystemExit("FAIL: cannot read a frame of assets/sample/video.mp4")
+        cv2.imwrite(str(folder / "frame_000.png"), frame)
+        counts = {}
+        for name, cmd in (("built", [str(exe)]), ("python", [sys.executable, "-m", "handviewer"])):
+            out = Path(tmp) / f"{name}.keypoints.json"
+            seconds, done = timed(cmd + ["detect", str(folder), "--out", str(out)])
+            if done.returncode != 0 or not out.exists():
+                raise SystemExit(f"FAIL: {name} detect -> {done.returncode}\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+            counts[name] = int(load_keypoints_any(out).present().sum())
+            print(f"detect ({name}): {seconds:.1f} s, {counts[name]} hand(s) found")
+        if counts["built"] != counts["python"]:
+            raise SystemExit(f"FAIL: the build's detection differs from python's: {counts}")
+
+
 def main() -> int:
     exe = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "dist" / "handviewer" / "handviewer"
     if not exe.exists():
@@ -72,6 +103,7 @@ def main() -> int:
                 shutil.copy(png, ROOT / "dist" / "smoke-screenshot.png")
     print(f"start-up to first 3D frame: built {shots['built']:.1f} s vs python {shots['python']:.1f} s "
           f"(ratio {shots['built'] / shots['python']:.2f})")
+    detect_check(exe)
     print("smoke test passed; screenshot: dist/smoke-screenshot.png")
     return 0
 
