@@ -14,7 +14,8 @@ handedness switches (consecutive frames where the hand in one slot is the hand t
 other slot), ms per frame, and "in span": hands found among the frames from the first to the last
 frame where the default variant finds both hands (a proxy for "both hands in view"; checked by eye
 on asl_different: the hands rest out of view before and after). Variants: the detector's labels per frame; + right/left from positions
-over time; + the masked second look; + the region look around a missing hand's last place.
+over time; + the masked second look; + the region look around a missing hand's last place; + the gap
+look around a still missing hand's place predicted from the frames before and after.
 
 Whole pipeline from the image alone (`--only pipeline`; the InterHand2.6M folder: 4 images, 6 hands
 with 3D truth and each image's camera): detect (MediaPipe Hands + the masked second look) -> uplift ->
@@ -124,10 +125,11 @@ def switches(kp: np.ndarray) -> int:
 
 
 def videos(data: Path, detector_factory) -> None:
-    variants = {"+ region look (default)": DetectOptions(),
-                "detector labels": DetectOptions(masked=False, region=False, sides=False),
-                "+ sides over time": DetectOptions(masked=False, region=False),
-                "+ masked second look": DetectOptions(region=False)}
+    variants = {"+ gap look (default)": DetectOptions(),
+                "detector labels": DetectOptions(masked=False, region=False, sides=False, gap=False),
+                "+ sides over time": DetectOptions(masked=False, region=False, gap=False),
+                "+ masked second look": DetectOptions(region=False, gap=False),
+                "+ region look": DetectOptions(gap=False)}
     print(f"\nvideos: {data}")
     print(f"{'video':28s} {'variant':26s} {'both':>9s} {'>=1':>9s} {'in span':>9s} {'switches':>8s} {'ms/frame':>8s}")
     spans: dict = {}

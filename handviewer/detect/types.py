@@ -74,7 +74,8 @@ class Detections:
     side_scores : (T, 2) float32: the detector's own probability that the hand has the side it was
                   finally given (low where positions over time overruled its label); NaN = not found.
     found_by    : (T, 2) int8: 0 not found, 1 the detector's pass over the frame, 2 a second look
-                  with the other hand masked, 3 a second look in a region around the hand's last place.
+                  with the other hand masked, 3 a second look in a region around the hand's last place,
+                  4 the look around its place predicted from the frames before and after (`gaps`).
     stats       : what each step found (counts), for reports and benchmarks.
     """
 

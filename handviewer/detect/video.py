@@ -5,7 +5,8 @@ Per frame: the detector's pass over the frame (tracking from the last frame); wh
 hands come back, a second look for the missing one: (a) the frame again with the found hand painted
 over (the detector then no longer stops at the more salient hand), (b) a region around where the
 missing hand was last seen, enlarged. Then right and left are assigned over the whole clip from
-positions over time (`track.assign_sides`).
+positions over time (`track.assign_sides`), and hands still missing are looked for once more around
+their place predicted from the frames before and after (`gaps.fill_gaps`).
 """
 
 from __future__ import annotations
@@ -24,14 +25,20 @@ from handviewer.detect.types import Detections, Hand
 class DetectOptions:
     """masked: look again with the found hand painted over; region: look again around the missing
     hand's last place; sides: assign right/left from positions over time (else the detector's labels,
-    the more confident hand first); min_confidence: the detector's thresholds."""
+    the more confident hand first); gap: after the pass, look again around the place of each hand
+    still missing predicted from the frames before and after (`gaps.fill_gaps`); min_confidence: the
+    detector's thresholds."""
 
     masked: bool = True
     region: bool = True
     sides: bool = True
+    gap: bool = True
     min_confidence: float = 0.5
     region_scale: float = 2.5  # region side, in hand sizes
     region_min_px: int = 96
+
+
+PASS_SHARE = 0.9  # of the progress: the pass over the frames; the rest is the gap look
 
 
 def _cv2():
@@ -135,13 +142,20 @@ def iter_detect(video, detector=None, options: DetectOptions | None = None
             per_frame.append(found)
             if len(found) == 2:
                 memory, memory_frame = [h for h, _ in found], t
-            yield (t + 1) / max(n, 1), f"frame {t + 1} of {n}"
+            yield PASS_SHARE * (t + 1) / max(n, 1), f"frame {t + 1} of {n}"
+        det = _to_detections(per_frame, options, counts)
+        if options.gap:
+            from handviewer.detect.gaps import fill_gaps
+            from handviewer.progress import scaled
+
+            det = yield from scaled(fill_gaps(source, detector, det, options.region_scale, options.region_min_px),
+                                    PASS_SHARE, 1.0)
     finally:
         if own and detector is not None:
             detector.close()
         if source is not video:
             source.close()
-    return _to_detections(per_frame, options, counts)
+    return det
 
 
 def _label_slots(hands: list[Hand]) -> dict[int, Hand]:
