@@ -1,7 +1,10 @@
 """`ComputeController`: asks the `FrameComputer` for what the session needs, in workers.
 
 - the shown frame's initial result when it is not cached (latest request wins: scrubbing
-  never waits, and never queues up work for frames already left behind);
+  never waits, and never queues up work for frames already left behind; long jobs step aside
+  for it between their chunks);
+- the first pass over the whole video after warm-up (`FrameComputer.first_pass`, chunked):
+  every frame's intersection measure for the strip chart, next/previous/worst and the review queue;
 - refinement of one frame or of many (chunked, so a cancel keeps finished chunks);
 - occupancy density clouds when that layer is on;
 - the user's keypoint edits, forwarded to `FrameComputer.set_keypoints`.
@@ -16,11 +19,12 @@ import sys
 from PySide6.QtCore import QObject, Signal, Slot
 
 from handviewer.gui.session_model import SessionModel
-from handviewer.gui.workers import Job, JobQueue, Partial
+from handviewer.gui.workers import CHECKPOINT, Job, JobQueue, Partial
 from handviewer.pipeline.contract import FrameComputer
 from handviewer.pipeline.settings import RefineSettings
 
 REFINE_CHUNK = 8  # frames per refine_many call in "Refine all"
+FIRST_PASS_CHUNK = 16  # frames per first_pass call: a frame the user opens waits at most one chunk
 
 
 class ComputeController(QObject):
@@ -81,8 +85,19 @@ class ComputeController(QObject):
         versions = {i: self._version(i) for i in indices}
         return self.queue.submit(Job(
             "refine_all", self._refine_chunks, (indices, settings), label=f"Refining {len(indices)} frames",
-            show_progress=True, on_partial=lambda part: self._store_many(part, versions),
+            show_progress=True, preemptible=True, on_partial=lambda part: self._store_many(part, versions),
             on_error=self._fail("Refining all frames")))
+
+    def first_pass(self) -> Job | None:
+        """The first pass over the frames without an overview yet (none left: None)."""
+        indices = [i for i in range(self.model.frame_count) if i not in self.model.overview]
+        if not indices or not hasattr(self.computer, "first_pass"):
+            return None
+        versions = {i: self._version(i) for i in indices}
+        return self.queue.submit(Job(
+            "first_pass", self._first_pass_chunks, (indices,), label=f"First pass over {len(indices)} frames",
+            show_progress=True, preemptible=True, on_partial=lambda part: self._store_overview(part, versions),
+            on_error=self._fail("First pass")))
 
     def request_density(self) -> Job | None:
         """Density clouds of both hands for the shown estimate(s) of the current frame."""
@@ -127,7 +142,25 @@ class ComputeController(QObject):
             except GeneratorExit:
                 gen.close()
                 raise
+            yield CHECKPOINT
         yield 1.0, f"Refined {len(indices)} frames"
+
+    def _first_pass_chunks(self, indices: list[int]):
+        total = max(len(indices), 1)
+        for start in range(0, len(indices), FIRST_PASS_CHUNK):
+            chunk = indices[start:start + FIRST_PASS_CHUNK]
+            gen = self.computer.first_pass(chunk)
+            try:
+                while True:
+                    fraction, message = next(gen)
+                    yield (start + fraction * len(chunk)) / total, f"First pass: frame {start + int(fraction * len(chunk))}/{len(indices)}"
+            except StopIteration as stop:
+                yield Partial(stop.value or {})
+            except GeneratorExit:
+                gen.close()
+                raise
+            yield CHECKPOINT  # a frame the user opened runs here
+        yield 1.0, f"First pass: {len(indices)} frames"
 
     def _density_both(self, estimate):
         clouds = []
@@ -163,6 +196,9 @@ class ComputeController(QObject):
     def _store_many(self, results: dict, versions: dict[int, int]) -> None:
         fresh = {i: r for i, r in results.items() if self._version(i) == versions.get(i)}
         self.model.set_results(fresh)
+
+    def _store_overview(self, overviews: dict, versions: dict[int, int]) -> None:
+        self.model.set_overview({i: o for i, o in overviews.items() if self._version(i) == versions.get(i)})
 
     def _store_density(self, key: tuple[int, bool], clouds: list) -> None:
         self.density[key] = clouds

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QLabel, QMainWindow, QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QMainWindow, QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 import handviewer
 from handviewer.gui.add_hand_menu import build_add_hand_menu
@@ -23,7 +22,10 @@ from handviewer.gui.controller import ComputeController
 from handviewer.gui.dialogs import Dialogs
 from handviewer.gui.export import ExportOptions, export_job
 from handviewer.gui.frame_view import FrameView
+from handviewer.gui.help import GuideWindow, ShortcutsWindow
+from handviewer.gui.message_log import MessageLog, StatusLine
 from handviewer.gui.panels import MetricsPanel, SettingsPanel, WarningBanner
+from handviewer.gui.review_panel import ReviewPanel
 from handviewer.gui.scene_view import SceneView
 from handviewer.gui.session_model import SessionModel
 from handviewer.gui.timeline import Timeline
@@ -31,6 +33,19 @@ from handviewer.gui.workers import Job
 from handviewer.session import Autosaver, RecentFiles, Session, discard_recovery, project_paths, save_session
 
 AUTOSAVE_MS = 30_000
+SIDE_MIN_WIDTH = 250  # px: the side panel's tabs fit; at 900 px the views keep about 640 px
+
+
+def format_eta(seconds: float | None) -> str:
+    """'about 1 min 20 s left' (None: ''); coarse, as estimates from progress are."""
+    if seconds is None:
+        return ""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"about {max(seconds, 1)} s left"
+    if seconds < 3600:
+        return f"about {seconds // 60} min {seconds % 60:02d} s left"
+    return f"about {seconds // 3600} h {seconds % 3600 // 60:02d} min left"
 
 
 class MainWindow(QMainWindow):
@@ -74,6 +89,8 @@ class MainWindow(QMainWindow):
         self.scene_view = SceneView(self.model, self.controller, image_size=size)
         self.metrics_panel = MetricsPanel(self.model)
         self.settings_panel = SettingsPanel(self.model)
+        self.review_panel = ReviewPanel(self.model)
+        self.message_log = MessageLog()
         self.timeline = Timeline(self.model)
         views = QSplitter(Qt.Orientation.Horizontal)
         views.addWidget(self.frame_view)
@@ -81,14 +98,17 @@ class MainWindow(QMainWindow):
         views.setStretchFactor(0, 1)
         views.setStretchFactor(1, 1)
         views.setSizes([520, 520])
-        side = QTabWidget()
+        side = self.side_panel = QTabWidget()
         side.addTab(self.metrics_panel, "Metrics")
+        side.addTab(self.review_panel, "Review")
         side.addTab(self.settings_panel, "Settings")
-        side.setMinimumWidth(330)
-        top = QSplitter(Qt.Orientation.Horizontal)
+        side.addTab(self.message_log, "Log")
+        side.setMinimumWidth(SIDE_MIN_WIDTH)
+        top = self.top_splitter = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(views)
         top.addWidget(side)
         top.setStretchFactor(0, 1)
+        top.setCollapsible(0, False)
         top.setSizes([1060, 340])
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -98,10 +118,11 @@ class MainWindow(QMainWindow):
         layout.addWidget(top, 1)
         layout.addWidget(self.timeline)
         self.setCentralWidget(central)
-        self.status_label = QLabel()
+        self.status_label = StatusLine(self.message_log)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setMaximumWidth(260)
+        self.progress_bar.setMinimumWidth(200)
+        self.progress_bar.setMaximumWidth(420)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.controller.cancel_long_work)
         self.statusBar().addWidget(self.status_label, 1)
@@ -139,37 +160,59 @@ class MainWindow(QMainWindow):
         a(edit, "Mark verified", self.mark_verified, "V")
         a(edit, "Mark rejected", lambda: self.model.set_flag(self.model.current, "rejected"), "X")
         build_add_hand_menu(self, edit)
+        review = m.addMenu("&Review")
+        a(review, "Accept: verify and go to the next in the queue", self.accept_and_next, "A")
+        a(review, "Reject: mark rejected and go to the next in the queue", self.reject_and_next, "R")
+        a(review, "Next in the review queue", lambda: self.go_in_queue(1), "]")
+        a(review, "Previous in the review queue", lambda: self.go_in_queue(-1), "[")
+        review.addSeparator()
+        a(review, "Show the review queue", lambda: self.show_side_tab(self.review_panel))
         view = m.addMenu("&View")
         self.refined_action = a(view, "Show refined (before/after)", self.model.set_show_refined, "B", True)
         self.side_action = a(view, "Side by side", self.model.set_side_by_side, "S", True)
         view.addSeparator()
         self.overlay_actions = {}
-        for name, text, key in (("outline2d", "Mesh outline on the image", "O"), ("parts2d", "Part segmentation on the image", "P")):
+        for name, text, key in (("outline2d", "Mesh outline on the image", "O"), ("parts2d", "Part segmentation on the image", "G")):
             action = a(view, text, lambda on, n=name: self.model.set_layer(n, on), key, True)
             action.setChecked(self.frame_view.layer_visible(name))
             self.overlay_actions[name] = action
+        view.addSeparator()
+        self.side_panel_action = a(view, "Side panel", self.set_side_panel_visible, "F9", True)
+        self.side_panel_action.setChecked(True)
         play = m.addMenu("&Playback")
         a(play, "Play/Pause", self.timeline.toggle_play, "Space")
         a(play, "Previous frame", lambda: self.model.step(-1), "Left")
         a(play, "Next frame", lambda: self.model.step(1), "Right")
         a(play, "First frame", lambda: self.model.set_frame(0), "Home")
         a(play, "Last frame", lambda: self.model.set_frame(self.model.frame_count - 1), "End")
-        a(play, "Next frame with intersections", self.next_with_intersections, "N")
+        a(play, "Next frame with intersections", lambda: self.next_with_intersections(1), "N")
+        a(play, "Previous frame with intersections", lambda: self.next_with_intersections(-1), "P")
+        a(play, "Worst frame (largest intersection)", self.worst_frame, "W")
         compute = m.addMenu("&Compute")
         a(compute, "Refine this frame", self.refine_frame, "Ctrl+R")
         a(compute, "Refine all", self.refine_all, "Ctrl+Shift+R")
+        a(compute, "First pass over all frames", self.first_pass)
         a(compute, "Cancel", self.controller.cancel_long_work, "Escape")
         help_menu = m.addMenu("&Help")
+        a(help_menu, "Keyboard shortcuts", self.show_shortcuts, "F1")
+        a(help_menu, "Guide", self.show_guide)
         a(help_menu, "About handviewer", self.about)
+        self.help_windows: dict[str, object] = {}
 
     def _wire(self) -> None:
         self.settings_panel.refine_button.clicked.connect(self.refine_frame)
         self.settings_panel.refine_all_button.clicked.connect(self.refine_all)
+        self.review_panel.accept_button.clicked.connect(self.accept_and_next)
+        self.review_panel.reject_button.clicked.connect(self.reject_and_next)
+        self.review_panel.refine_button.clicked.connect(self.refine_frame)
+        self.review_panel.undo_button.clicked.connect(self.model.undo)
+        self.review_panel.category_clicked.connect(self.next_in_category)
         self.controller.error.connect(self.show_error)
-        self.controller.status.connect(self.status_label.setText)
+        self.controller.status.connect(self.say)
         self.controller.input_warnings.connect(self.warning_banner.show_warnings)
         q = self.controller.queue
         q.started.connect(self._on_job_started)
+        q.suspended.connect(self._on_job_suspended)
         q.progress.connect(self._on_job_progress)
         q.job_done.connect(self._on_job_done)
         self.model.dirty_changed.connect(lambda _d: self._update_title())
@@ -180,7 +223,7 @@ class MainWindow(QMainWindow):
         self._sync_view_actions()
         if self.session.load_warnings:  # what went wrong reading the session files (set aside, not recovered)
             self.warning_banner.show_warnings(list(self.session.load_warnings))
-            self.status_label.setText(f"⚠ {self.session.load_warnings[0]}")
+            self.say(f"⚠ {self.session.load_warnings[0]}", important=True)
 
     # ------------------------------------------------------------------ start / stop
     def showEvent(self, event) -> None:  # noqa: N802
@@ -197,6 +240,7 @@ class MainWindow(QMainWindow):
         self.controller.warm_up()
         self.controller.push_edits()
         self.controller.request_frame()
+        self.controller.first_pass()
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if not self._shut_down and self.session.dirty and self.session.video_path:
@@ -237,20 +281,96 @@ class MainWindow(QMainWindow):
         result = self.session.results.get(self.model.current)
         if result is None or result.before.present().any():
             return False
-        self.status_label.setText(f"Frame {self.model.current} has no hands to {what}: add or correct its 2D "
-                                  "keypoints first")
+        self.say(f"Frame {self.model.current} has no hands to {what}: add or correct its 2D keypoints first",
+                 important=True)
         return True
 
     def refine_all(self) -> None:
         if self.model.frame_count > 0:
             self.controller.refine_all()
 
-    def next_with_intersections(self) -> None:
-        index = self.model.next_with_intersections()
+    def first_pass(self) -> None:
+        if self.controller.first_pass() is None:
+            self.say("The first pass has covered every frame")
+
+    def next_with_intersections(self, step: int = 1) -> None:
+        index = self.model.next_with_intersections(step=step)
         if index is None:
-            self.status_label.setText("No computed frame with intersections")
+            self.say(f"No intersecting frame among the {self._known()} known", important=True)
         else:
             self.model.set_frame(index)
+
+    def worst_frame(self) -> None:
+        index = self.model.worst_frame()
+        if index is None:
+            self.say(f"No intersecting frame among the {self._known()} known", important=True)
+        else:
+            self.model.set_frame(index)
+            m = self.model.latest_metrics(index)
+            self.say(f"Worst frame: {index} ({m.intersection_volume_cm3:.2f} cm³ overlap)", important=True)
+
+    def _known(self) -> str:
+        known = len(set(self.session.results) | set(self.session.overview))
+        return f"{known} frames" + ("" if known >= self.model.frame_count else " (the first pass is not done)")
+
+    # ------------------------------------------------------------------ review
+    def accept_and_next(self) -> None:
+        """Mark the shown frame verified (kept when it already is) and go to the next in the queue."""
+        if self.model.frame_count <= 0 or self._say_if_handless("verify"):
+            return
+        if self.session.flags.get(self.model.current) != "verified":
+            self.model.set_flag(self.model.current, "verified")
+        self.go_in_queue(1)
+
+    def reject_and_next(self) -> None:
+        """Mark the shown frame rejected (kept when it already is) and go to the next in the queue."""
+        if self.model.frame_count <= 0:
+            return
+        if self.session.flags.get(self.model.current) != "rejected":
+            self.model.set_flag(self.model.current, "rejected")
+        self.go_in_queue(1)
+
+    def go_in_queue(self, step: int) -> None:
+        self.review_panel.refresh()
+        state = self.review_panel.state
+        index = state.next_in_queue(self.model.current, step, flags=self.session.flags)
+        if index is None:
+            self.say(f"Review queue done: {state.reviewed} of {len(state.queue)} frames reviewed", important=True)
+        else:
+            self.model.set_frame(index)
+
+    def next_in_category(self, key: str) -> None:
+        self.review_panel.refresh()
+        frames = self.review_panel.state.categories.get(key, [])
+        after = [i for i in frames if i > self.model.current]
+        if frames:
+            self.model.set_frame(after[0] if after else frames[0])
+
+    # ------------------------------------------------------------------ panels and help
+    def set_side_panel_visible(self, visible: bool) -> None:
+        self.side_panel.setVisible(bool(visible))
+
+    def show_side_tab(self, widget) -> None:
+        self.side_panel_action.setChecked(True)
+        self.side_panel.setCurrentWidget(widget)
+
+    def show_shortcuts(self) -> ShortcutsWindow:
+        return self._help_window("shortcuts", lambda: ShortcutsWindow(self.actions_by_name, self))
+
+    def show_guide(self) -> GuideWindow:
+        return self._help_window("guide", lambda: GuideWindow(self))
+
+    def _help_window(self, name: str, make):
+        window = self.help_windows.get(name)
+        if window is None:
+            window = self.help_windows[name] = make()
+        window.show()
+        window.raise_()
+        return window
+
+    def say(self, text: str, important: bool = False) -> None:
+        """A status message (kept in the Log tab; an important one stays a few seconds)."""
+        self.status_label.say(text, important)
 
     def save(self) -> bool:
         try:
@@ -259,17 +379,17 @@ class MainWindow(QMainWindow):
             self.show_error("Saving failed", str(exc))
             return False
         self.autosaver.reset()
-        self.status_label.setText(f"Saved {path.name}")
+        self.say(f"Saved {path.name}", important=True)
         return True
 
     def autosave_now(self) -> None:
         try:
             path = self.autosaver.maybe_save()
         except (OSError, ValueError) as exc:
-            self.status_label.setText(f"Autosave failed: {exc}")
+            self.say(f"Autosave failed: {exc}", important=True)
             return
         if path is not None:
-            self.status_label.setText(f"Autosaved to {path.name}")
+            self.say(f"Autosaved to {path.name}")
 
     def open_video_dialog(self) -> None:
         path = self.dialogs.open_video()
@@ -306,7 +426,8 @@ class MainWindow(QMainWindow):
                                          dict(self.session.flags), asdict(self.session.settings)),
                   label=f"Exporting {len(frames)} frames", show_progress=True,
                   on_partial=self.model.set_results,
-                  on_result=lambda out: self.status_label.setText(f"Exported {len(frames)} frame(s) to {out}"),
+                  preemptible=True,
+                  on_result=lambda out: self.say(f"Exported {len(frames)} frame(s) to {out}", important=True),
                   on_error=lambda message: self.show_error("Export failed", message))
         return self.controller.queue.submit(job)
 
@@ -317,7 +438,7 @@ class MainWindow(QMainWindow):
     @Slot(str, str)
     def show_error(self, title: str, message: str) -> None:
         self.last_error = f"{title}: {message}"
-        self.status_label.setText(f"⚠ {title}: {message.splitlines()[0] if message else ''}")
+        self.say(f"⚠ {title}: {message.splitlines()[0] if message else ''}", important=True)
         self.dialogs.show_error(title, message)
 
     # ------------------------------------------------------------------ UI state
@@ -357,15 +478,27 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_job_started(self, job: Job) -> None:
         if job.show_progress:
-            self.progress_bar.setValue(0)
-            self.progress_bar.setFormat(f"{job.label} %p%")
+            self.progress_bar.setValue(int(job.fraction * 1000))  # a resumed job goes on where it was
+            self._progress_text(job)
             self._show_progress(True)
+
+    @Slot(object)
+    def _on_job_suspended(self, job: Job) -> None:
+        if job.show_progress:
+            self.progress_bar.setFormat(f"{job.label}: paused for this frame")
 
     @Slot(object, float, str)
     def _on_job_progress(self, job: Job, fraction: float, message: str) -> None:
         if job.show_progress:
             self.progress_bar.setValue(int(fraction * 1000))
-            self.status_label.setText(message)
+            self._progress_text(job)
+            self.say(message)
+
+    def _progress_text(self, job: Job) -> None:
+        eta = format_eta(job.eta_s())
+        text = f"{job.label} %p%" + (f", {eta}" if eta else "")
+        self.progress_bar.setFormat(text)
+        self.progress_bar.setToolTip(f"{job.label} {job.fraction:.0%}" + (f", {eta}" if eta else ""))
 
     @Slot(object)
     def _on_job_done(self, job: Job) -> None:
@@ -373,9 +506,15 @@ class MainWindow(QMainWindow):
         if job.show_progress and not (running is not None and running.show_progress):
             self._show_progress(False)
             if job.state == "cancelled":
-                self.status_label.setText(f"{job.label}: cancelled")
-            elif job.state == "finished" and job.kind in ("refine", "refine_all", "warm_up"):
-                self.status_label.setText(f"{job.label}: done")
+                self.say(f"{job.label}: cancelled", important=True)
+            elif job.state == "finished" and job.kind in ("refine", "refine_all", "warm_up", "first_pass"):
+                self.say(f"{job.label}: done" + self._first_pass_summary(job), important=job.kind != "warm_up")
+
+    def _first_pass_summary(self, job: Job) -> str:
+        if job.kind != "first_pass":
+            return ""
+        n = sum(self.session.is_intersecting(i) for i in range(self.model.frame_count))
+        return f"; {n} of {self.model.frame_count} frames intersect (N / P to visit them, W the worst)"
 
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event) -> None:  # noqa: N802

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from handviewer.session import Session
 
 _FORWARDED = ("frame_changed", "results_changed", "view_changed", "keypoints_changed", "flags_changed",
-              "settings_changed", "history_changed", "dirty_changed", "reset")
+              "settings_changed", "history_changed", "dirty_changed", "reset", "overview_changed")
 
 
 class SessionModel(QObject):
@@ -26,6 +26,7 @@ class SessionModel(QObject):
     history_changed = Signal()
     dirty_changed = Signal(bool)
     reset = Signal()
+    overview_changed = Signal(int)  # -1: many frames at once
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)

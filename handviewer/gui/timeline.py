@@ -7,7 +7,7 @@ import math
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QStyle, QToolButton, QVBoxLayout, QWidget
 
 from handviewer.gui.session_model import SessionModel
 
@@ -19,7 +19,8 @@ CHART_METRIC = "intersection_volume_cm3"
 class StripChart(QWidget):
     """Per-frame intersection volume before (orange) and after (green) refinement.
 
-    Uncomputed frames (NaN) are gaps. A vertical line marks the current frame; ticks along the
+    Before comes from the first pass over the whole video (or the frame's result); frames not
+    reached yet (NaN) are gaps. A vertical line marks the current frame; ticks along the
     bottom mark verified (green) and rejected (red) frames. Click or drag to jump to a frame.
     """
 
@@ -33,6 +34,7 @@ class StripChart(QWidget):
         self.setToolTip("Intersection volume per frame (cm³): orange before, green after refinement. "
                         "Click to jump.")
         model.results_changed.connect(self.update_data)
+        model.overview_changed.connect(self.update_data)  # the first pass, chunk by chunk
         model.reset.connect(self.update_data)
         model.frame_changed.connect(lambda _i: self.update())
         model.flags_changed.connect(lambda _i: self._invalidate())
@@ -130,7 +132,11 @@ class Timeline(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         row = QHBoxLayout()
-        self.play_button = self._button("▶", "Play / pause (Space)", self.toggle_play)
+        # Icons from the style, not glyphs: fonts without "⏸" showed an empty box.
+        self.play_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
+        self.pause_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause)
+        self.play_button = self._button("", "Play / pause (Space)", self.toggle_play)
+        self.play_button.setIcon(self.play_icon)
         self.prev_button = self._button("◀", "Previous frame (Left)", lambda: model.step(-1))
         self.next_button = self._button("▶|", "Next frame (Right)", lambda: model.step(1))
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -170,11 +176,11 @@ class Timeline(QWidget):
             if self.model.current >= self.model.frame_count - 1:
                 self.model.set_frame(0)
             self.timer.start(max(int(1000 / min(self.model.fps, 60.0)), 1))
-            self.play_button.setText("⏸")
+            self.play_button.setIcon(self.pause_icon)
 
     def stop(self) -> None:
         self.timer.stop()
-        self.play_button.setText("▶")
+        self.play_button.setIcon(self.play_icon)
 
     def _tick(self) -> None:
         if self.model.current >= self.model.frame_count - 1:

@@ -3,7 +3,9 @@
 Long work is a generator yielding ``(fraction, message)`` and returning its result
 (`handviewer.pipeline.settings.Progress`); a plain function works too (no progress). A
 generator may also yield `Partial(value)` to hand over part of its result early (e.g. each
-chunk of "Refine all"), so that cancelling keeps what was finished.
+chunk of "Refine all"), so that cancelling keeps what was finished, and `CHECKPOINT` where the
+job may step aside (between chunks, holding no lock): a job submitted with ``front=True`` (the frame
+the user opens) then runs before the rest of it (`Job.preemptible`).
 
 Signals are emitted from the worker thread; they reach GUI-thread QObjects' slots queued,
 so connect them to methods of QObjects living in the GUI thread (as `JobQueue` does).
@@ -12,7 +14,9 @@ so connect them to methods of QObjects living in the GUI thread (as `JobQueue` d
 from __future__ import annotations
 
 import inspect
+import itertools
 import threading
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable
@@ -29,13 +33,24 @@ class Partial:
     value: Any
 
 
+class _Checkpoint:
+    """Yielded by a preemptible job's generator where it may be suspended and resumed later."""
+
+    def __repr__(self) -> str:
+        return "CHECKPOINT"
+
+
+CHECKPOINT = _Checkpoint()
+
+
 class GeneratorWorker(QObject):
     """Runs `fn(*args)` (a generator function or a plain function) in a thread pool.
 
     Signals: progress(fraction, message), partial(value), finished(result), failed(summary),
     cancelled(), and done() after any of the last three. `cancel()` closes the generator at
     its next yield (`GeneratorExit` inside it, so it can clean up); a plain function cannot be
-    interrupted, its result is then dropped.
+    interrupted, its result is then dropped. `suspend()` stops at the next `CHECKPOINT` and
+    ends with outcome "suspended", the live generator in `generator` (a later worker resumes it).
     """
 
     progress = Signal(float, str)
@@ -50,12 +65,17 @@ class GeneratorWorker(QObject):
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.label = label or getattr(fn, "__name__", "work")
         self._cancel = threading.Event()
-        self.outcome: str | None = None  # "finished" | "failed" | "cancelled" once done
+        self._suspend = threading.Event()
+        self.generator = None  # a suspended (or resumed: `fn` is None) generator
+        self.outcome: str | None = None  # "finished" | "failed" | "cancelled" | "suspended" once done
         self.result: Any = None
         self.error: str | None = None
 
     def cancel(self) -> None:
         self._cancel.set()
+
+    def suspend(self) -> None:
+        self._suspend.set()
 
     @property
     def is_cancelled(self) -> bool:
@@ -69,11 +89,13 @@ class GeneratorWorker(QObject):
         try:
             if self.is_cancelled:
                 return self._end("cancelled")
-            out = self.fn(*self.args, **self.kwargs)
+            out = self.generator if self.fn is None else self.fn(*self.args, **self.kwargs)
             if inspect.isgenerator(out):
                 out = self._drive(out)
                 if out is _CANCELLED:
                     return self._end("cancelled")
+                if out is _SUSPENDED:
+                    return self._end("suspended")
             if self.is_cancelled:
                 return self._end("cancelled")
             self._end("finished", out)
@@ -87,7 +109,11 @@ class GeneratorWorker(QObject):
                     gen.close()
                     return _CANCELLED
                 item = next(gen)
-                if isinstance(item, Partial):
+                if item is CHECKPOINT:
+                    if self._suspend.is_set() and not self.is_cancelled:
+                        self.generator = gen
+                        return _SUSPENDED
+                elif isinstance(item, Partial):
                     self.partial.emit(item.value)
                 elif isinstance(item, tuple) and len(item) == 2:
                     self.progress.emit(float(item[0]), str(item[1]))
@@ -104,12 +130,12 @@ class GeneratorWorker(QObject):
             self.finished.emit(value)
         elif outcome == "failed":
             self.failed.emit(value)
-        else:
+        elif outcome == "cancelled":
             self.cancelled.emit()
         self.done.emit()
 
 
-_CANCELLED = object()
+_CANCELLED, _SUSPENDED = object(), object()
 
 
 class _Runnable(QRunnable):
@@ -144,8 +170,24 @@ class Job:
     on_cancel: Callable[[], None] | None = None
     key: Any = None  # what the job is about (e.g. a frame index)
     barrier: bool = False  # later jobs never jump ahead of it (warm-up, keypoint updates)
+    preemptible: bool = False  # steps aside at its CHECKPOINTs for jobs submitted with front=True
     worker: GeneratorWorker | None = field(default=None, repr=False)
     state: str = "pending"  # pending, running, finished, failed, cancelled
+    urgent: bool = field(default=False, repr=False)  # submitted with front=True
+    generator: Any = field(default=None, repr=False)  # a suspended generator, resumed when it runs again
+    fraction: float = field(default=0.0, repr=False)  # last progress reported
+    started_at: float | None = field(default=None, repr=False)  # time.monotonic() when it first ran
+    suspended_s: float = field(default=0.0, repr=False)  # seconds spent suspended (not in its ETA)
+    _suspended_at: float | None = field(default=None, repr=False)
+
+    def eta_s(self, now: float | None = None) -> float | None:
+        """Seconds left, from the time it has run and its last progress; None until it says enough."""
+        if self.started_at is None or self.fraction < 0.02:
+            return None
+        ran = (time.monotonic() if now is None else now) - self.started_at - self.suspended_s
+        if ran < 1.0:
+            return None
+        return ran / self.fraction * (1.0 - self.fraction)
 
 
 class JobQueue(QObject):
@@ -155,7 +197,8 @@ class JobQueue(QObject):
     Signals: started(job), progress(job, fraction, message), job_done(job), idle().
     """
 
-    started = Signal(object)
+    started = Signal(object)  # also when a suspended job resumes
+    suspended = Signal(object)  # a preemptible job stepped aside (it stays queued)
     progress = Signal(object, float, str)
     job_done = Signal(object)
     idle = Signal()
@@ -182,8 +225,12 @@ class JobQueue(QObject):
             for old in [j for j in self._pending if j.kind == job.kind]:
                 self._drop(old)
         if front:  # ahead of everything pending, except barriers
+            job.urgent = True
             barriers = [k for k, j in enumerate(self._pending) if j.barrier]
             self._pending.insert(barriers[-1] + 1 if barriers else 0, job)
+            running = self.running
+            if running is not None and running.preemptible and running.worker is not None:
+                running.worker.suspend()  # it steps aside at its next checkpoint
         else:
             self._pending.append(job)
         self._next()
@@ -216,6 +263,9 @@ class JobQueue(QObject):
     # ------------------------------------------------------------------ internals
     def _drop(self, job: Job) -> None:
         self._pending.remove(job)
+        if job.generator is not None:  # a suspended job: let its generator clean up
+            job.generator.close()
+            job.generator = None
         job.state = "cancelled"
         if job.on_cancel:
             job.on_cancel()
@@ -228,17 +278,25 @@ class JobQueue(QObject):
             self.idle.emit()
             return
         job = self._pending.popleft()
-        worker = GeneratorWorker(job.fn, *job.args, label=job.label)
+        resumed = job.generator is not None
+        worker = GeneratorWorker(None if resumed else job.fn, *job.args, label=job.label)
+        worker.generator, job.generator = job.generator, None
         worker.progress.connect(self._on_progress)
         worker.partial.connect(self._on_partial)
         worker.done.connect(self._on_done)
         job.worker, job.state, self.running = worker, "running", job
+        now = time.monotonic()
+        if job.started_at is None:
+            job.started_at = now
+        elif resumed and job._suspended_at is not None:
+            job.suspended_s += now - job._suspended_at
         self.started.emit(job)
         worker.start(self._pool)
 
     @Slot(float, str)
     def _on_progress(self, fraction: float, message: str) -> None:
         if self.running is not None:
+            self.running.fraction = fraction
             self.progress.emit(self.running, fraction, message)
 
     @Slot(object)
@@ -261,6 +319,13 @@ class JobQueue(QObject):
             worker = job.worker
             self._retired.append(worker)
             QTimer.singleShot(0, self, self._release_retired)
+            if worker.outcome == "suspended":  # back in the queue, after the urgent jobs that asked for it
+                job.state, job.generator, job._suspended_at = "pending", worker.generator, time.monotonic()
+                worker.generator = None
+                self.suspended.emit(job)
+                self._pending.insert(sum(1 for _ in itertools.takewhile(lambda j: j.urgent, self._pending)), job)
+                self._next()
+                return
             job.state = worker.outcome or "failed"
             try:
                 self._deliver(job, worker)

@@ -12,6 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
+from handviewer.pipeline.overview import FrameOverview
 from handviewer.pipeline.results import FrameResult, HandsEstimate
 from handviewer.pipeline.settings import RefineSettings
 
@@ -42,6 +43,10 @@ class FrameComputer(Protocol):
 
     def compute_initial(self, index: int) -> FrameResult:
         """Uplift + IK + metrics for one frame, without refinement (``after`` is None)."""
+
+    def first_pass(self, indices: list[int]) -> Generator[Progress, None, dict[int, FrameOverview]]:
+        """The initial estimate's intersection measure (and detection confidence) of many frames, batched
+        and cheap enough for a whole video; returns index -> `FrameOverview`."""
 
     def refine(self, index: int, settings: RefineSettings) -> Generator[Progress, None, FrameResult]:
         """Refine one frame with the intersection loss; returns the result with ``after`` set."""

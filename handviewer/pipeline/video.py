@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from handviewer.pipeline.inputs import VideoInputs, load_video_inputs
+from handviewer.pipeline.overview import FrameOverview, overview_of
 from handviewer.pipeline.results import FrameResult, HandsEstimate
 from handviewer.pipeline.run import FrameBatch, InitialCache, run
 from handviewer.pipeline.settings import RefineSettings
@@ -23,6 +24,7 @@ from handviewer.pipeline.stages import Pipeline
 from handviewer.progress import drain, scaled
 
 BATCH = 16  # frames the app refines at once (`handviewer process` takes its --batch)
+FIRST_PASS_BATCH = 32  # frames per batch of the first pass (the lock is released between batches)
 
 
 class VideoPipeline:
@@ -101,6 +103,30 @@ class VideoPipeline:
             if index in self._cache.before:
                 return self._cache.before[index]
             return drain(run(self.pipeline, self.batch([index]), cache=self._cache))[0]
+
+    def first_pass(self, indices: list[int] | None = None) -> Generator[tuple[float, str], None, dict[int, FrameOverview]]:
+        """The initial estimate and its exact intersection metrics for many frames (default: all),
+        batched; yields progress and returns index -> `FrameOverview`. Each frame's initial estimate
+        is kept (`InitialCache.initial`), so showing or refining it later does not redo the uplift/IK;
+        the meshes for display are not made here (they would cost more than the metrics)."""
+        indices = list(range(self.frame_count)) if indices is None else sorted(indices)
+        out: dict[int, FrameOverview] = {}
+        total = max(len(indices), 1)
+        for start in range(0, len(indices), FIRST_PASS_BATCH):
+            group = indices[start:start + FIRST_PASS_BATCH]
+            with self._lock:  # released between batches: a frame the user opens is computed in between
+                known = {i: overview_of(self._cache.before[i]) for i in group if i in self._cache.before}
+                todo = [i for i in group if i not in known]
+                # Shares the cache's initial estimates, but not its unrefined results (those have meshes).
+                scratch = InitialCache(initial=self._cache.initial)
+                results = []
+                if todo:
+                    results = yield from scaled(run(self.pipeline, self.batch(todo), meshes=False, cache=scratch),
+                                                start / total, (start + len(group)) / total)
+            out.update(known)
+            out.update((r.index, overview_of(r)) for r in results)
+            yield (start + len(group)) / total, f"first pass: {start + len(group)}/{len(indices)} frames"
+        return out
 
     def refine(self, index: int, settings: RefineSettings) -> Generator[tuple[float, str], None, FrameResult]:
         results = yield from self.refine_many([index], settings)

@@ -21,9 +21,11 @@ from handviewer.session.project import (
     set_aside_file,
 )
 from handviewer.session.recent import RecentFiles
+from handviewer.session.review import CATEGORIES, ReviewState, frame_categories, review_state
 from handviewer.session.state import FLAGS, FRAME_CHOICES, Session
 
 __all__ = [
+    "CATEGORIES", "ReviewState", "frame_categories", "review_state",
     "CONFIG_ENV", "DATA_ENV", "FLAGS", "FRAME_CHOICES", "Autosaver", "Command", "FlagChange", "KeypointEdit",
     "ProjectPaths", "RecentFiles", "Session", "SessionFileError", "Signal", "UndoStack", "atomic_write_bytes",
     "atomic_write_json", "config_dir", "data_dir", "discard_recovery", "find_project", "load_session",

@@ -12,6 +12,7 @@ Signals and their arguments:
                                   forwards them to `FrameComputer.set_keypoints`
     flags_changed(index)          a review flag changed
     settings_changed()            the refinement settings changed
+    overview_changed(index)       first-pass overviews arrived (-1: many frames at once)
     history_changed()             undo/redo availability changed
     dirty_changed(dirty)          unsaved changes appeared/were saved
     reset()                       the whole session was replaced (load, recovery)
@@ -24,8 +25,10 @@ from dataclasses import replace
 
 import numpy as np
 
+from handviewer.intersect.resolved import is_intersecting
+from handviewer.pipeline.overview import FrameOverview
 from handviewer.pipeline.settings import RefineSettings
-from handviewer.pipeline.results import FrameResult
+from handviewer.pipeline.results import FrameMetrics, FrameResult
 from handviewer.session.commands import EditGroup, FlagChange, KeypointEdit, UndoStack
 from handviewer.session.events import Signal
 
@@ -33,7 +36,7 @@ FLAGS = ("verified", "rejected")
 FRAME_CHOICES = ("all", "verified", "refined", "current")
 
 _SIGNALS = ("frame_changed", "results_changed", "view_changed", "keypoints_changed", "flags_changed",
-            "settings_changed", "history_changed", "dirty_changed", "reset")
+            "settings_changed", "history_changed", "dirty_changed", "reset", "overview_changed")
 
 
 class Session:
@@ -51,6 +54,8 @@ class Session:
         self.side_by_side = False
         self.layers: dict[str, bool] = {}
         self.results: dict[int, FrameResult] = {}
+        # The first pass's summary of every frame's initial estimate (recomputed on open, not saved).
+        self.overview: dict[int, FrameOverview] = {}
         self.keypoint_edits: dict[int, np.ndarray] = {}
         self.flags: dict[int, str] = {}
         self.settings = settings or RefineSettings()
@@ -72,21 +77,45 @@ class Session:
     def step(self, delta: int) -> None:
         self.set_frame(self.current + delta)
 
-    def next_with_intersections(self, start: int | None = None) -> int | None:
-        """The first frame after `start` (default: current), wrapping around, whose shown estimate
-        has intersections, among frames with cached results; None if there is none."""
+    def latest_metrics(self, index: int) -> FrameMetrics | None:
+        """The metrics of a frame's latest estimate: refined where it was refined, else the initial one
+        (from its cached result, else from the first pass); None when nothing is known yet."""
+        result = self.results.get(index)
+        if result is not None:
+            return result.metrics_after if result.metrics_after is not None else result.metrics_before
+        overview = self.overview.get(index)
+        return None if overview is None else overview.metrics
+
+    def is_intersecting(self, index: int) -> bool:
+        """Whether a frame's latest estimate intersects (`intersect.resolved.is_intersecting`); False
+        when unknown."""
+        m = self.latest_metrics(index)
+        return m is not None and is_intersecting(m.intersection_volume_cm3, m.max_p_mm)
+
+    def next_with_intersections(self, start: int | None = None, step: int = 1) -> int | None:
+        """The first frame after (step 1) or before (step -1) `start` (default: current), wrapping
+        around, whose latest estimate intersects, among frames known from results or the first pass;
+        None if there is none."""
         start = self.current if start is None else start
         for k in range(1, self.frame_count + 1):
-            i = (start + k) % self.frame_count
-            result = self.results.get(i)
-            if result is not None and self._shown_count(result) > 0:
+            i = (start + step * k) % self.frame_count
+            if self.is_intersecting(i):
                 return i
         return None
 
-    def _shown_count(self, result: FrameResult) -> float:
-        metrics = result.metrics_after if self.show_refined and result.metrics_after else result.metrics_before
-        value = metrics.intersection_count
-        return value if value == value else 0.0  # NaN counts as none
+    def worst_frame(self) -> int | None:
+        """The frame whose latest estimate has the largest intersection volume; None when no known
+        frame intersects."""
+        volumes = self.series("intersection_volume_cm3", latest=True)
+        known = [(v, i) for i, v in enumerate(volumes.tolist()) if v == v and self.is_intersecting(i)]
+        return max(known, key=lambda vi: (vi[0], -vi[1]))[1] if known else None
+
+    def set_overview(self, overviews: dict[int, FrameOverview]) -> None:
+        """Store first-pass overviews (from a worker, already on the GUI thread)."""
+        if not overviews:
+            return
+        self.overview.update(overviews)
+        self.overview_changed.emit(-1 if len(overviews) > 1 else next(iter(overviews)))
 
     # ------------------------------------------------------------------ view flags
     def set_show_refined(self, value: bool) -> None:
@@ -134,12 +163,19 @@ class Session:
             self.results_revision += 1
             self.results_changed.emit(index)
 
-    def series(self, metric: str, after: bool) -> np.ndarray:
-        """(frame_count,) float: a `FrameMetrics` field per frame, before or after refinement;
-        NaN where nothing is cached (or the frame was not refined, for `after`)."""
+    def series(self, metric: str, after: bool = False, latest: bool = False) -> np.ndarray:
+        """(frame_count,) float: a `FrameMetrics` field per frame, before or after refinement (latest:
+        after where refined, else before). Before comes from the cached result, else the first pass;
+        NaN where nothing is known (or the frame was not refined, for `after`)."""
         out = np.full(self.frame_count, np.nan)
+        if not after:
+            for i, overview in self.overview.items():
+                if 0 <= i < self.frame_count:
+                    out[i] = getattr(overview.metrics, metric)
         for i, result in self.results.items():
             metrics = result.metrics_after if after else result.metrics_before
+            if latest and result.metrics_after is not None:
+                metrics = result.metrics_after
             if metrics is not None and 0 <= i < self.frame_count:
                 out[i] = getattr(metrics, metric)
         return out
@@ -208,6 +244,7 @@ class Session:
             self.keypoint_edits[index] = keypoints
         else:
             self.keypoint_edits.pop(index, None)
+        self.overview.pop(index, None)  # the first pass saw the old keypoints
         # The cached result no longer matches the keypoints: swap in the one that does (undo/redo) or drop it.
         if result is not None:
             self.results[index] = result
@@ -268,6 +305,8 @@ class Session:
 
     def replace_with(self, other: Session) -> None:
         """Take over the state of `other` (a loaded or recovered session), keeping our signals."""
+        same_video = other.video_path == self.video_path
+        self.overview = {i: o for i, o in self.overview.items() if same_video and i not in other.keypoint_edits}
         for name in ("video_path", "frame_count", "fps", "current", "show_refined", "side_by_side", "layers",
                      "results", "keypoint_edits", "flags", "settings", "dirty", "load_warnings"):
             setattr(self, name, getattr(other, name))

@@ -25,7 +25,8 @@ def make_window(qtbot, video):
 
     windows = []
 
-    def make(computer=None, session=None, frames=None, show=True, **kwargs):
+    def make(computer=None, session=None, frames=None, show=True, first_pass=True, **kwargs):
+        """first_pass: wait until the first pass over all frames is done (the fake's is quick)."""
         computer = computer or FakeComputer(frame_count=FRAMES)
         frames = frames or FakeFrames(computer.frame_count)
         session = session or Session(str(video), computer.frame_count, frames.fps)
@@ -36,6 +37,10 @@ def make_window(qtbot, video):
             window.show()
             qtbot.waitExposed(window)
             qtbot.waitUntil(lambda: window._started, timeout=5000)
+            if first_pass:
+                qtbot.waitUntil(lambda: len(window.session.overview) == window.model.frame_count
+                                and not window.controller.queue.pending("first_pass")
+                                and getattr(window.controller.queue.running, "kind", "") != "first_pass", timeout=10000)
         return window
 
     yield make

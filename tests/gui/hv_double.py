@@ -100,6 +100,8 @@ class FakeComputer:
         self.initial_delay, self.refine_step_delay, self.warm_up_delay = initial_delay, refine_step_delay, warm_up_delay
         self.input_warnings: list[str] = []  # what warm_up reports about the inputs, like VideoPipeline
         self.fail_on = set(fail_on)
+        self.first_pass_delay = 0.0
+        self.confidence: dict[int, float] = {}  # frame -> keypoint confidence the first pass reports
         self.calls: Counter = Counter()
         self.threads: set[str] = set()
         self.edits: dict[int, np.ndarray] = {}
@@ -135,6 +137,25 @@ class FakeComputer:
         return FrameResult(index=index, keypoints_2d=self.keypoints(index), before=make_estimate(centres),
                            metrics_before=metrics(centres, points), intersection_points_before=points,
                            intersection_probs_before=probs, camera_K=self.K.copy())
+
+    def first_pass(self, indices):
+        """Overviews of the frames' initial estimates (not via compute_initial, so its call count stays
+        that of the frames shown); `first_pass_delay` seconds per frame."""
+        from handviewer.pipeline.overview import overview_of
+
+        self._record("first_pass")
+        out = {}
+        for k, index in enumerate(indices):
+            time.sleep(self.first_pass_delay)
+            centres = self._centres(index)
+            points, _ = intersections(centres)
+            kp = self.keypoints(index)
+            kp[..., 2] = self.confidence.get(index, 1.0)
+            result = FrameResult(index=index, keypoints_2d=kp, before=make_estimate(centres),
+                                 metrics_before=metrics(centres, points))
+            out[index] = overview_of(result)
+            yield (k + 1) / len(indices), f"frame {index}"
+        return out
 
     def refine(self, index: int, settings: RefineSettings):
         self._record("refine")

@@ -53,7 +53,7 @@ def test_autosave_then_recovery_after_a_crash(qtbot, make_window, video, tmp_pat
     window = make_window(autosave_ms=50)
     edit_and_refine(qtbot, window)
     qtbot.waitUntil(lambda: recovery_file(video) is not None, timeout=5000)
-    qtbot.waitUntil(lambda: "Autosaved" in window.status_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: any("Autosaved" in m for m in window.message_log.messages), timeout=5000)
     # "crash": the window goes away without the save prompt (as if the process died)
     window.shutdown()
 

@@ -21,7 +21,7 @@ def key(qtbot, window, k, modifier=Qt.KeyboardModifier.NoModifier):
 
 def test_opens_shows_image_then_3d(qtbot, make_window):
     computer = FakeComputer(frame_count=20, initial_delay=0.2)
-    window = make_window(computer)
+    window = make_window(computer, first_pass=False)
     assert not window.frame_view.pixmap_item.pixmap().isNull()  # image at once
     assert window.scene_view.shown_estimates() == [None]  # 3D not yet
     result = wait_result(qtbot, window, 0)
@@ -143,8 +143,11 @@ def test_refine_all_and_cancel_keeps_finished_chunks(qtbot, make_window):
     assert np.isfinite(window.timeline.chart.after[:8]).all()
 
 
-def test_next_frame_with_intersections(qtbot, make_window):
-    window = make_window()
+def test_next_frame_with_intersections_before_the_first_pass(qtbot, make_window):
+    computer = FakeComputer(frame_count=20)
+    computer.first_pass_delay = 0.2
+    window = make_window(computer, first_pass=False)
+    window.controller.queue.cancel_where(lambda job: job.kind == "first_pass")  # frames unknown until shown
     for i in (3, 4, 7):
         window.session.set_frame(i)
         wait_result(qtbot, window, i)
@@ -159,7 +162,10 @@ def test_next_frame_with_intersections(qtbot, make_window):
 
 
 def test_strip_chart_click_jumps_and_shows_gaps(qtbot, make_window):
-    window = make_window()
+    computer = FakeComputer(frame_count=20)
+    computer.first_pass_delay = 0.2
+    window = make_window(computer, first_pass=False)
+    window.controller.queue.cancel_where(lambda job: job.kind == "first_pass")  # frames unknown until shown
     wait_result(qtbot, window, 0)
     chart = window.timeline.chart
     x = int(chart.x_of(10))

@@ -126,3 +126,59 @@ def test_job_queue_error_and_cancel_callbacks(qtbot):
     assert seen == ["cancelled", "ZeroDivisionError"] or seen == ["ZeroDivisionError", "cancelled"]
     assert queue.shutdown(1000)
     assert queue.submit(Job("z", lambda: 1)).state == "pending"  # ignored after shutdown
+
+
+def test_a_preemptible_job_steps_aside_at_a_checkpoint_and_resumes_where_it_was(qtbot):
+    from handviewer.gui.workers import CHECKPOINT
+
+    queue = JobQueue()
+    order, partials = [], []
+
+    def long_work():
+        for chunk in range(4):
+            time.sleep(0.05)
+            order.append(f"chunk{chunk}")
+            yield (chunk + 1) / 4, f"chunk {chunk}"
+            yield Partial(chunk)
+            yield CHECKPOINT
+        return "long done"
+
+    results = []
+    long_job = queue.submit(Job("long", long_work, preemptible=True, show_progress=True, on_partial=partials.append,
+                                on_result=results.append))
+    qtbot.waitUntil(lambda: "chunk0" in order, timeout=3000)
+    urgent = queue.submit(Job("initial", lambda: order.append("urgent") or "frame"), front=True)
+    qtbot.waitUntil(lambda: long_job.state == "finished", timeout=5000)
+    assert urgent.state == "finished" and results == ["long done"]
+    # the urgent job ran before the long one's last chunk, and no chunk ran twice
+    assert order.index("urgent") < order.index("chunk3")
+    assert sorted(o for o in order if o.startswith("chunk")) == ["chunk0", "chunk1", "chunk2", "chunk3"]
+    assert partials == [0, 1, 2, 3] and long_job.fraction == 1.0
+
+
+def test_a_suspended_job_cancelled_while_waiting_closes_its_generator(qtbot):
+    from handviewer.gui.workers import CHECKPOINT
+
+    queue = JobQueue()
+    closed = []
+
+    def long_work():
+        try:
+            for _ in range(100):
+                time.sleep(0.02)
+                yield 0.0, "working"
+                yield CHECKPOINT
+        finally:
+            closed.append(True)
+
+    long_job = queue.submit(Job("long", long_work, preemptible=True))
+    qtbot.waitUntil(lambda: long_job.state == "running", timeout=3000)
+    import threading
+
+    gate = threading.Event()
+    queue.submit(Job("initial", lambda: gate.wait(3.0)), front=True)
+    qtbot.waitUntil(lambda: long_job.state == "pending", timeout=3000)  # suspended, queued again
+    queue.cancel(long_job)
+    gate.set()
+    qtbot.waitUntil(lambda: not queue.is_busy(), timeout=3000)
+    assert long_job.state == "cancelled" and closed == [True]
