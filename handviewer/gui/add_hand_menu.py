@@ -39,5 +39,5 @@ def add_hand(window, op: str, hand: int, step: int = 0) -> str:
             message = f"Placed a template {side} hand: drag its joints into place"
     except ValueError as exc:
         message = f"Cannot add the {side} hand: {exc}"
-    window.status_label.setText(message)
+    window.say(message, important=True)
     return message
