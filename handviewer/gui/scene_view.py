@@ -1,13 +1,15 @@
 """`SceneView`: the 3D views (pyvistaqt) with layer toggles and camera presets.
 
 One view shows the estimate selected by the before/after toggle. Side-by-side mode adds a
-second view: left "before", right "after", sharing one camera (rotate one, both follow).
+second view: left "before", right "after", sharing one camera (rotate or zoom one, both follow).
+The camera follows the last preset (refit on resize, on frame change, on entering side by side)
+until the user moves it or checks "Keep".
 Actors are updated in place on the GUI thread (`handviewer.render.HandScene`).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
@@ -62,6 +64,10 @@ class SceneView(QWidget):
         self._preset: str | None = None  # last preset applied, until the user moves the camera
         self._side_by_side = False
         self._shown: list = []
+        self._fit_timer = QTimer(self)  # a resize comes in many steps: refit once they stop
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(80)
+        self._fit_timer.timeout.connect(self.refit)
         self._build()
         model.frame_changed.connect(self.refresh)
         model.results_changed.connect(self._on_results_changed)
@@ -99,8 +105,9 @@ class SceneView(QWidget):
         self.interactors[1].renderer.camera = self.interactors[0].renderer.camera
         for a, b in ((0, 1), (1, 0)):
             iren = self.interactors[a].iren
-            if iren is not None:
-                iren.add_observer("InteractionEvent", lambda *_, b=b: self._on_interaction(b))
+            if iren is not None:  # the wheel zooms without an InteractionEvent
+                for event in ("InteractionEvent", "MouseWheelForwardEvent", "MouseWheelBackwardEvent"):
+                    iren.add_observer(event, lambda *_, b=b: self._on_interaction(b))
         for row in self._controls():
             layout.addLayout(row)
 
@@ -122,6 +129,11 @@ class SceneView(QWidget):
             button.clicked.connect(lambda _=False, n=name: self.camera_preset(n))
             self.preset_buttons[name] = button
             cameras.addWidget(button)
+        self.keep_camera = QToolButton()  # compact: the row must fit a 900 px wide window
+        self.keep_camera.setText("Keep")
+        self.keep_camera.setCheckable(True)
+        self.keep_camera.setToolTip("Keep the camera where it is: no refit on resize, frame change or side by side")
+        cameras.addWidget(self.keep_camera)
         cameras.addStretch(1)
         return row, cameras
 
@@ -133,6 +145,16 @@ class SceneView(QWidget):
     def _on_interaction(self, other_view: int) -> None:
         self._preset = None  # the user moved the camera: keep it where they put it
         self._render_one(other_view)
+
+    def refit(self) -> None:
+        """Apply the last preset again (after a resize, a frame change), unless the user moved the
+        camera since or asked to keep it."""
+        if self._preset is not None and not self.keep_camera.isChecked():
+            self.camera_preset(self._preset)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_timer.start()
 
     def camera_preset(self, name: str) -> None:
         self._preset = name
@@ -158,7 +180,10 @@ class SceneView(QWidget):
         self._update_titles(result)
         if result is not None and not self._camera_set:
             self._camera_set = True
-            self.camera_preset("image")
+            self.camera_preset("front" if self.model.side_by_side else "image")
+            return
+        if result is not None and self._preset is not None and not self.keep_camera.isChecked():
+            self.camera_preset(self._preset)  # follow the hands (or this frame's camera)
             return
         self.render()
 
@@ -225,8 +250,13 @@ class SceneView(QWidget):
         self.refresh()
         if self.model.side_by_side != self._side_by_side:
             self._side_by_side = self.model.side_by_side
-            if self._preset is not None:  # the views changed shape: fit the preset again
+            if self._preset is not None and not self.keep_camera.isChecked():  # the views changed shape
                 self.layout().activate()
+                # Two narrow views through the video camera show the hands tiny: fit them instead.
+                if self._side_by_side and self._preset == "image":
+                    self._preset = "front"
+                elif not self._side_by_side and self._preset == "front":
+                    self._preset = "image"
                 self.camera_preset(self._preset)
 
     @Slot(int, bool)

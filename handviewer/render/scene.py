@@ -10,6 +10,8 @@ Layers (see `style.LAYERS`) and the actors behind them (dataset keys):
     intersections intersections
 An actor is created the first time its layer has data and is updated in place afterwards
 (`layers.assign`); a layer with no data (a missing hand, no intersections) is hidden.
+Intersection points are drawn by a second renderer on top of the first (its own depth buffer), at a
+size in pixels: inside translucent meshes, depth-tested points of a few mm were nearly invisible.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class HandScene:
         self.actors: dict[str, object] = {}
         self._has_data: dict[str, bool] = {}
         self.in_place_updates = 0  # how many updates only replaced points (for tests/benchmarks)
+        self.overlay = self._make_overlay()
 
     # ----------------------------------------------------------------- content
     def show_estimate(self, estimate: HandsEstimate | None) -> None:
@@ -53,11 +56,12 @@ class HandScene:
             self._put(f"skeleton_{name}", "skeleton", skel, _skeleton_kwargs(h))
 
     def show_intersections(self, points: np.ndarray | None, probs: np.ndarray | None) -> None:
-        """Intersection points (P, 3) mm, red, larger where the probability (P,) is higher."""
+        """Intersection points (P, 3) mm, red, on top of the meshes, `style.INTERSECTION_POINT_PX` px
+        whatever the zoom (probs (P,) are kept on the points, not drawn)."""
         poly = layers.weighted_points(points, probs, style.INTERSECTION_SIZE_MM)
-        kwargs = dict(color=style.INTERSECTION_COLOR, style="points_gaussian", emissive=False,
-                      render_points_as_spheres=True)
-        self._put("intersections", "intersections", poly, kwargs, scale_array="size")
+        kwargs = dict(color=style.INTERSECTION_COLOR, style="points", point_size=style.INTERSECTION_POINT_PX,
+                      render_points_as_spheres=True, show_scalar_bar=False, lighting=False)
+        self._put("intersections", "intersections", poly, kwargs, overlay=True)
 
     def show_density(self, hand: int, points: np.ndarray | None, probs: np.ndarray | None) -> None:
         """Occupancy density cloud of one hand (0 right, 1 left): points (P, 3) mm, probs (P,)."""
@@ -109,7 +113,27 @@ class HandScene:
         self.plotter.render()
 
     # ----------------------------------------------------------------- internals
-    def _put(self, key: str, layer: str, poly: pv.PolyData | None, kwargs: dict, scale_array: str | None = None) -> None:
+    def _make_overlay(self):
+        """A renderer on layer 1 of the plotter's render window, drawn after the scene with its depth
+        buffer cleared, looking through the scene's camera (kept in step before each render: a view
+        may be given another camera later, as side by side does)."""
+        from vtkmodules.vtkRenderingCore import vtkRenderer
+
+        main, window = self.plotter.renderer, self.plotter.render_window
+        if window is None:
+            return None
+        overlay = vtkRenderer()
+        overlay.SetLayer(1)
+        overlay.InteractiveOff()
+        overlay.SetViewport(*main.GetViewport())
+        overlay.SetActiveCamera(main.GetActiveCamera())
+        window.SetNumberOfLayers(max(2, window.GetNumberOfLayers()))
+        window.AddRenderer(overlay)
+        main.AddObserver("StartEvent", lambda *_: overlay.SetActiveCamera(main.GetActiveCamera()))
+        return overlay
+
+    def _put(self, key: str, layer: str, poly: pv.PolyData | None, kwargs: dict, scale_array: str | None = None,
+             overlay: bool = False) -> None:
         self._has_data[key] = poly is not None
         if poly is not None:
             if key in self.datasets:
@@ -118,6 +142,9 @@ class HandScene:
                 actor = self.plotter.add_mesh(poly, name=key, reset_camera=False, copy_mesh=False, **kwargs)
                 if scale_array is not None:
                     actor.mapper.scale_array = scale_array
+                if overlay and self.overlay is not None:  # moved to the renderer drawn on top
+                    self.plotter.renderer.RemoveActor(actor)
+                    self.overlay.AddActor(actor)
                 self.datasets[key], self.actors[key] = poly, actor
         if key in self.actors:
             self._update_visibility(key)

@@ -26,6 +26,7 @@ DEFAULT_LAYERS = {"mesh": True, "skeleton": True, "density": False, "intersectio
 
 # Marker sizes, in mm (world units): radius of a splat at probability 0 and 1.
 INTERSECTION_SIZE_MM = (2.0, 5.0)
+INTERSECTION_POINT_PX = 6  # intersection points on screen (drawn on top of the meshes), px
 DENSITY_SIZE_MM = (0.5, 2.5)
 JOINT_RADIUS_MM = 3.0
 BONE_WIDTH_PX = 4

@@ -149,3 +149,55 @@ def test_long_jobs_show_an_eta(qtbot, make_window):
     assert window.progress_bar.format().startswith("Refining 20 frames")
     window.cancel_button.click()
     wait_idle(qtbot, window)
+
+
+def test_camera_refits_on_resize_and_frame_change_unless_kept_or_moved(qtbot, make_window):
+    window = make_window()
+    wait_result(qtbot, window, 0)
+    view = window.scene_view
+    calls = []
+    original = view.camera_preset
+    view.camera_preset = lambda name: (calls.append(name), original(name))
+    view.preset_buttons["front"].click()
+    assert calls == ["front"]
+    window.resize(1000, 700)
+    qtbot.waitUntil(lambda: len(calls) >= 2, timeout=3000)  # refit after the resize
+    window.session.set_frame(2)
+    wait_result(qtbot, window, 2)
+    n = len(calls)
+    assert n >= 3 and set(calls) == {"front"}  # and on the frame change
+    view.keep_camera.setChecked(True)
+    window.session.set_frame(3)
+    wait_result(qtbot, window, 3)
+    window.resize(1100, 760)
+    qtbot.wait(300)
+    assert len(calls) == n  # kept
+    view.keep_camera.setChecked(False)
+    view._on_interaction(0)  # the user rotated the camera: it stays where they put it
+    window.session.set_frame(5)
+    wait_result(qtbot, window, 5)
+    assert len(calls) == n
+
+
+def test_side_by_side_fits_the_hands_and_the_wheel_zooms_both_views(qtbot, make_window):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    window = make_window()
+    wait_result(qtbot, window, 0)
+    view = window.scene_view
+    assert view._preset == "image"
+    key(qtbot, window, Qt.Key.Key_S)
+    assert view._preset == "front"  # two narrow views: fitted to the hands, not the whole image
+    cams = [i.renderer.GetActiveCamera() for i in view.interactors]
+    assert cams[0] is cams[1]
+    distance = cams[0].GetDistance()
+    rendered = []
+    view._render_one = lambda k: rendered.append(k)
+    target = view.interactors[1]
+    centre = QPointF(target.width() / 2, target.height() / 2)
+    event = QWheelEvent(centre, target.mapToGlobal(centre), QPoint(0, 0), QPoint(0, 120), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(target, event)
+    assert cams[0].GetDistance() < distance and 0 in rendered  # zoomed in the After view, Before follows
+    assert view._preset is None

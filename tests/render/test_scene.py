@@ -157,3 +157,22 @@ def test_overlay_projection(computer):
     kp[0] = np.nan
     assert len(visible_bones(kp)) == 15  # the wrist ends 5 bones
     assert np.isnan(project(np.array([0.0, 0.0, -5.0]), result.camera_K)).all()
+
+
+def test_intersection_points_are_drawn_on_top_of_the_meshes(plotter, computer):
+    """Inside two opaque hands, depth-tested points would not show at all; the overlay draws them."""
+    scene = HandScene(plotter)
+    result = computer.compute_initial(0)
+    scene.show_result(result, refined=False)
+    for key in ("mesh_right", "mesh_left"):
+        scene.actors[key].GetProperty().SetOpacity(1.0)
+    scene.camera_preset("front")
+
+    def red():
+        plotter.render()
+        return coloured(np.asarray(plotter.screenshot(return_img=True))[..., :3], "red").sum()
+
+    red_on = red()
+    scene.set_layer_visible("intersections", False)
+    red_off = red()
+    assert red_on > red_off + 100, (red_on, red_off)  # shaded orange has some reddish pixels too
