@@ -81,6 +81,7 @@ COMMAND_MODULES = (
     "handviewer.pipeline.process_cli",
     "handviewer.synth.cli",
     "handviewer.detect.cli",
+    "handviewer.dataset.cli",
 )
 
 
