@@ -5,7 +5,8 @@ the global frame order, `work`); every record is written back with its keys and 
 `world_coord` of a *corrected* frame: a frame with both hands that intersected before refinement
 (`handviewer.intersect.resolved.is_intersecting`, the project's one rule). Its valid joints become
 the refined ones, in the input's world frame; its invalid joints keep their values. Every other
-frame (no intersection, a single hand) is written exactly as read.
+frame is written exactly as read: no intersection ("clean"), a single hand ("single-hand"), or an
+intersection that refinement did not lower ("unresolved", on the review list).
 
 Metrics are those of the hand model fitted to the joints (IK): "before" is the fit of the given
 joints, "after" the refined fit for corrected frames and the fit of the given joints otherwise.
@@ -45,7 +46,7 @@ class Tally:
 
     def add(self, key: tuple[str, str], row: dict) -> None:
         c = self.per_capture.setdefault(key, {"frames": 0, "both_hands": 0, "intersecting_before": 0,
-                                              "intersecting_after": 0, "corrected": 0, "volume_before_cm3": 0.0,
+                                              "intersecting_after": 0, "corrected": 0, "unresolved": 0, "volume_before_cm3": 0.0,
                                               "volume_after_cm3": 0.0, "review": 0})
         c["frames"] += 1
         if row["status"] == "single-hand":
@@ -54,6 +55,7 @@ class Tally:
         c["intersecting_before"] += row["intersecting_before"]
         c["intersecting_after"] += row["intersecting_after"]
         c["corrected"] += row["status"] == "corrected"
+        c["unresolved"] += row["status"] == "unresolved"
         c["volume_before_cm3"] += _finite(row["volume_before_cm3"])
         c["volume_after_cm3"] += _finite(row["volume_after_cm3"])
         c["review"] += row["review"]
@@ -63,6 +65,7 @@ class Tally:
         self.corrected.append(row["status"] == "corrected")
         if row["review"]:
             reasons = (["still intersecting"] if row["intersecting_after"] else []) + (
+                ["kept as given: refinement did not lower the overlap"] if row["status"] == "unresolved" else []) + (
                 [f"moved {row['moved_max_mm']:.1f} mm"] if row["moved_max_mm"] > self.moved_threshold_mm else [])
             self.review.append({k: row[k] for k in ("file", "capture", "frame", "volume_before_cm3", "volume_after_cm3",
                                                      "moved_max_mm")} | {"reasons": reasons})
@@ -96,14 +99,15 @@ def _assess(record: dict, world: np.ndarray, valid: np.ndarray, result: dict, ro
     """Decide one both-hand frame: fill `row`, return the record to write (corrected or as read)."""
     vb, db, va, da = (float(result[k]) for k in ("volume_before", "depth_before", "volume_after", "depth_after"))
     before = is_intersecting(vb, db)
-    corrected = before and math.isfinite(va)
+    # Written only where refinement lowered the overlap: a frame it made no better keeps its values.
+    corrected = before and math.isfinite(va) and va < vb
     if not corrected:
         va, da = vb, db
     written = result["refined_world"] if corrected else world
     moved = np.linalg.norm(written - world, axis=-1)[valid]  # (valid joints,) mm
     fit = np.linalg.norm(result["initial_world"] - world, axis=-1)[valid]
     after = is_intersecting(va, da)
-    row.update(status="corrected" if corrected else "clean", volume_before_cm3=vb, depth_before_mm=db,
+    row.update(status="corrected" if corrected else "unresolved" if before else "clean", volume_before_cm3=vb, depth_before_mm=db,
                volume_after_cm3=va, depth_after_mm=da, intersecting_before=before, intersecting_after=after,
                moved_mean_mm=float(moved.mean()), moved_max_mm=float(moved.max()), fit_mm=float(fit.mean()))
     row["review"] = bool(after or row["moved_max_mm"] > threshold)
@@ -126,7 +130,7 @@ def _cell(value):
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.4f}"
+        return "" if math.isnan(value) else f"{value:.6g}"  # significant digits: a sliver of 1e-5 cm^3 stays > 0
     return value
 
 

@@ -24,7 +24,7 @@ def summary(tally: Tally, files: list[dict]) -> dict:
     """Totals and per-capture counts. Volumes in cm^3 (sums over the frames), distances in mm."""
     captures = [{"file": f, "capture": c, **counts} for (f, c), counts in tally.per_capture.items()]
     totals = {k: sum(c[k] for c in captures) for k in ("frames", "both_hands", "intersecting_before",
-                                                      "intersecting_after", "corrected", "review")}
+                                                      "intersecting_after", "corrected", "unresolved", "review")}
     moved = np.asarray(tally.moved_max, np.float64)[np.asarray(tally.corrected, bool)] if tally.corrected else np.zeros(0)
     return {
         "totals": totals,

@@ -1,0 +1,34 @@
+"""The Ray engine (Ray Data map_batches, two workers on this machine) gives the local engine's
+corrected joints and table bit for bit, with another shard size; progress is reported per shard."""
+
+import pytest
+from conftest import CHUNK, run_job
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One local Ray instance for the session (2 CPUs, no dashboard), workers importing this checkout."""
+    from handviewer.dataset.engine import ray_init_kwargs
+
+    started = not ray.is_initialized()
+    if started:
+        ray.init(**ray_init_kwargs(num_cpus=2))
+    yield
+    if started:
+        ray.shutdown()
+
+
+def test_ray_and_local_give_the_same_corrected_joints(ray_session, synthetic, local_run, tmp_path):
+    _, local_out = local_run
+    out = tmp_path / "out"
+    summary, messages = run_job([synthetic.joint_3d], out, engine="ray", workers=2, shard_size=CHUNK)
+    for name in (synthetic.joint_3d.name, "frames.csv", "review.json"):
+        assert (out / name).read_bytes() == (local_out / name).read_bytes(), name
+    assert summary["run"]["engine"] == "ray" and summary["run"]["workers"] == 2
+    assert summary["run"]["frames_computed_now"] == synthetic.both_hands
+    shard_messages = [m for _, m in messages if "on a worker" in m]
+    assert len(shard_messages) == -(-synthetic.both_hands // CHUNK)  # one per shard
+    fractions = [f for f, _ in messages]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
