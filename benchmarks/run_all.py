@@ -16,6 +16,7 @@ SCRIPTS = [
     ["bench_detect.py"],
     ["bench_exact_metrics.py"],
     ["bench_busy.py"],
+    ["bench_dataset.py"],
     ["bench_gui.py"],
 ]
 

@@ -1,6 +1,7 @@
 """Where a job's pending shards are computed: in this process (`local`, no cluster) or on Ray Data
 (`ray`: this machine, or a cluster with `address`). Both run `ShardCleaner`, which writes each
-finished shard into the work folder; both yield (shards done, frames done, message) as shards finish.
+finished shard into the work folder; both yield (shards done, frames done, seconds the shard took on
+its worker, message) as shards finish.
 
 On Ray, the shards are a dataset of shard numbers mapped by `map_batches(ShardCleaner, ...)`: an actor
 pool of `workers` actors, each loading the networks once, one shard per call, `gpus_per_worker` GPUs
@@ -11,13 +12,14 @@ shards' inputs there and write their results there).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Generator
 from pathlib import Path
 
 ENGINES = ("local", "ray")
 
 
-def run_local(work: Path, pending: list[int], cleaner: dict) -> Generator[tuple[int, int, str], None, None]:
+def run_local(work: Path, pending: list[int], cleaner: dict) -> Generator[tuple[int, int, float, str], None, None]:
     """Compute the pending shards one after another in this process (torch threads restored after)."""
     import torch
 
@@ -28,8 +30,9 @@ def run_local(work: Path, pending: list[int], cleaner: dict) -> Generator[tuple[
         worker = ShardCleaner(str(work), **cleaner)
         frames = 0
         for done, shard in enumerate(pending, 1):
+            start = time.perf_counter()
             frames += worker.compute_shard(shard)
-            yield done, frames, f"shard {shard}"
+            yield done, frames, time.perf_counter() - start, f"shard {shard}"
     finally:
         torch.set_num_threads(threads)
 
@@ -52,7 +55,7 @@ def ray_init_kwargs(address: str | None = None, num_cpus: int | None = None) -> 
 
 
 def run_ray(work: Path, pending: list[int], cleaner: dict, workers: int, address: str | None = None,
-            gpus_per_worker: float = 0.0) -> Generator[tuple[int, int, str], None, None]:
+            gpus_per_worker: float = 0.0) -> Generator[tuple[int, int, float, str], None, None]:
     """Compute the pending shards on Ray Data. Uses the Ray instance this process already joined;
     else joins `address` (a cluster) or starts a local one with `workers` CPUs, and stops what it
     started when done."""
@@ -71,18 +74,22 @@ def run_ray(work: Path, pending: list[int], cleaner: dict, workers: int, address
         _quiet(ray)
         ds = ray.data.from_items([{"shard": s} for s in pending], override_num_blocks=len(pending))
         ds = ds.map_batches(ShardCleaner, fn_constructor_kwargs={"work": str(work), **cleaner}, batch_size=1,
-                            concurrency=workers, num_cpus=1, num_gpus=gpus_per_worker or None, batch_format="numpy")
+                            compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1,
+                            num_gpus=gpus_per_worker or None, batch_format="numpy")
         frames = 0
         for done, row in enumerate(ds.iter_rows(), 1):
             frames += int(row["frames"])
-            yield done, frames, f"shard {int(row['shard'])} ({float(row['seconds']):.1f} s on a worker)"
+            yield done, frames, float(row["seconds"]), f"shard {int(row['shard'])} ({float(row['seconds']):.1f} s on a worker)"
     finally:
         if started:
             ray.shutdown()
 
 
 def _quiet(ray) -> None:
-    """Our progress line replaces Ray Data's own progress bars."""
+    """Our progress line replaces Ray Data's own progress bars and execution log lines."""
+    import logging
+
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
     ctx = ray.data.DataContext.get_current()
     for name in ("enable_progress_bars", "enable_operator_progress_bars"):
         if hasattr(ctx, name):

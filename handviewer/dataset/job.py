@@ -54,20 +54,23 @@ def clean_dataset(paths: list[str | Path], out: str | Path, settings: RefineSett
     if len(pending) < prepared["shards"]:
         yield 0.05, f"resuming: {prepared['shards'] - len(pending)} of {prepared['shards']} shards done earlier"
     cleaner = {"settings": asdict(settings), "chunk": chunk, "threads": threads}
-    started, computed = time.perf_counter(), 0
+    started, computed, worker_seconds = time.perf_counter(), 0, 0.0
     if pending:
         from handviewer.dataset.engine import run_local, run_ray
 
         runner = (run_local(work, pending, cleaner) if engine == "local" else
                   run_ray(work, pending, cleaner, workers, ray_address, gpus_per_worker))
         total = sum(min(prepared["shard_size"], prepared["frames"] - s * prepared["shard_size"]) for s in pending)
-        for done, computed, message in runner:
+        for done, computed, shard_seconds, message in runner:
+            worker_seconds += shard_seconds
             yield 0.05 + 0.85 * computed / max(total, 1), f"{computed}/{total} frames, {message}"
     seconds = time.perf_counter() - started
     summary = yield from _finish(out, work, sets, prepared, review_moved_mm, html)
     summary["run"] = {"engine": engine, "workers": workers if engine == "ray" else 1, "chunk": chunk,
                       "shard_size": prepared["shard_size"], "threads": threads, "settings": asdict(settings),
                       "frames_computed_now": computed, "seconds": round(seconds, 2),
+                      # time inside the workers' shard computations, summed (the rest: start-up, transport)
+                      "worker_seconds": round(worker_seconds, 2),
                       "frames_per_second": round(computed / seconds, 2) if computed else None}
     from handviewer.dataset.report import write_json
 

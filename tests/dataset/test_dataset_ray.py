@@ -5,6 +5,8 @@ import pytest
 from conftest import CHUNK, run_job
 
 ray = pytest.importorskip("ray")
+# Ray Data sets deprecated fields of its own context when it copies it; nothing of ours.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
 
 
 @pytest.fixture(scope="session")
