@@ -45,7 +45,9 @@ def ray_init_kwargs(address: str | None = None, num_cpus: int | None = None) -> 
 
     root = str(Path(handviewer.__file__).resolve().parents[1])
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
-    kwargs = {"include_dashboard": False, "log_to_driver": False,
+    import logging
+
+    kwargs = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING,
               "runtime_env": {"env_vars": {"PYTHONPATH": path, "OMP_NUM_THREADS": "1"}}}
     if address:
         kwargs["address"] = address
