@@ -1,23 +1,8 @@
 """Fixtures of the dataset tests: a small InterHand2.6M-format dataset made by the hand model, and
 one local clean-dataset run of it that the other paths are compared with."""
 
-from pathlib import Path
-
 import pytest
-
-SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "interhand26m_mmpose_samples"
-CHUNK, SHARD = 4, 8
-
-
-def run_job(paths, out, **options):
-    from handviewer.dataset import clean_dataset
-    from handviewer.progress import drain
-
-    messages = []
-    summary = drain(clean_dataset(paths, out, chunk=options.pop("chunk", CHUNK),
-                                  shard_size=options.pop("shard_size", SHARD), **options),
-                    lambda fraction, message: messages.append((fraction, message)))
-    return summary, messages
+from hv_dataset import run_job
 
 
 @pytest.fixture(scope="session")

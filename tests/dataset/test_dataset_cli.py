@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE
+from hv_dataset import SAMPLE
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """

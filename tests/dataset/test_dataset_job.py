@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import SHARD, run_job
+from hv_dataset import SHARD, run_job
 
 from handviewer.dataset.layout import both_hands, record_joints
 from handviewer.intersect.resolved import is_intersecting

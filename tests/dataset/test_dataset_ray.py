@@ -2,16 +2,17 @@
 corrected joints and table bit for bit, with another shard size; progress is reported per shard."""
 
 import pytest
-from conftest import CHUNK, run_job
+from hv_dataset import CHUNK, run_job
 
 ray = pytest.importorskip("ray")
 # Ray Data sets deprecated fields of its own context when it copies it; nothing of ours.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_session():
-    """One local Ray instance for the session (2 CPUs, no dashboard), workers importing this checkout."""
+    """One local Ray instance (2 CPUs, no dashboard), workers importing this checkout; stopped after
+    this module, so that its processes do not sit beside the rest of the suite."""
     from handviewer.dataset.engine import ray_init_kwargs
 
     started = not ray.is_initialized()

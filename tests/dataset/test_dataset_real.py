@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import SAMPLE, run_job
+from hv_dataset import SAMPLE, run_job
 
 pytestmark = pytest.mark.skipif(not (SAMPLE / "test_interhand2.6m_joint_3d.json").is_file(),
                                 reason="the real sample files (../shared/data) are absent")

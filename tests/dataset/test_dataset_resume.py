@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import run_job
+from hv_dataset import run_job
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_killed_job_resumes_without_recomputing_finished_shards(synthetic, local_run, tmp_path):
     out = tmp_path / "out"
     results = tmp_path / ".out.partial" / "results"
-    code = ("import sys; sys.path.insert(0, 'tests/dataset'); from conftest import run_job; "
+    code = ("import sys; sys.path.insert(0, 'tests/dataset'); from hv_dataset import run_job; "
             f"run_job([{str(synthetic.joint_3d)!r}], {str(out)!r}, shard_size=4)")
     job = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"},
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
