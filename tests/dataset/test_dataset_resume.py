@@ -1,14 +1,13 @@
 """A clean-dataset job killed half-way (SIGKILL) resumes: shards finished before are not computed
 again, and the output is the one an uninterrupted job writes."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-from hv_dataset import run_job
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +43,7 @@ def test_killed_job_resumes_without_recomputing_finished_shards(synthetic, local
             assert {p.name: p.stat().st_mtime_ns for p in results.glob("shard_*.npz") if p.name in stamps} == stamps
     assert any(f"resuming: {len(done)} of {shards} shards done earlier" in m for m in messages)
     assert any("shard size 4" in m for m in messages)
-    summary = __import__("json").loads((out / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
     assert summary["run"]["frames_computed_now"] == synthetic.both_hands - 4 * len(done)
     _, reference = local_run
     for name in (synthetic.joint_3d.name, "frames.csv"):
