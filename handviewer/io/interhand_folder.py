@@ -90,7 +90,7 @@ def load_interhand_folder(folder: str | Path, image_files: list[Path], canvas: t
         raise FileFormatError(folder, "no InterHand2.6M annotation files (PREFIX_data.json, PREFIX_camera.json, "
                                       "PREFIX_joint_3d.json)")
     samples = load_interhand(*files)
-    rows = {Path(name).name: k for k, name in enumerate(samples.file_names)}
+    rows = _rows_by_image(folder, image_files, samples.file_names)
     n = len(image_files)
     keypoints = np.full((n, 2, 21, 3), np.nan, np.float32)
     joints = np.full((n, 2, 21, 3), np.nan, np.float32)
@@ -98,7 +98,7 @@ def load_interhand_folder(folder: str | Path, image_files: list[Path], canvas: t
     annotated = np.zeros(n, bool)
     hand_types = []
     for i, image in enumerate(image_files):
-        k = rows.get(Path(image).name)
+        k = rows.get(i)
         hand_types.append("" if k is None else samples.hand_types[k])
         if k is None:
             continue
@@ -108,6 +108,26 @@ def load_interhand_folder(folder: str | Path, image_files: list[Path], canvas: t
                                             f"folder's {canvas[0]}x{canvas[1]}")
         keypoints[i], joints[i], K[i], annotated[i] = samples.keypoints.xyc[k], samples.joints.joints[k], cam.K, True
     return InterHandFolder(files, keypoints, joints, K, tuple(canvas), annotated, tuple(hand_types))
+
+
+def _rows_by_image(folder: Path, image_files: list[Path], file_names: tuple[str, ...]) -> dict[int, int]:
+    """{frame: row of data.json}: the record whose file_name is the image's path in the folder, else
+    the only record with the image's name. A name several records share (the full dataset names every
+    camera's images image0001.jpg ...) matches none of them: a wrong camera would be worse than none."""
+    by_path: dict[str, list[int]] = {}
+    by_name: dict[str, list[int]] = {}
+    for k, name in enumerate(file_names):
+        by_path.setdefault(Path(name).as_posix(), []).append(k)
+        by_name.setdefault(Path(name).name, []).append(k)
+    out = {}
+    for i, image in enumerate(image_files):
+        relative = Path(image).resolve().relative_to(Path(folder).resolve()).as_posix()
+        for rows in (by_path.get(relative, []), by_name.get(Path(image).name, [])):
+            if rows:
+                if len(rows) == 1:
+                    out[i] = rows[0]
+                break
+    return out
 
 
 def _image_records(data_json: Path, names: set[str]) -> dict[str, dict]:

@@ -94,3 +94,24 @@ def test_only_a_complete_set_of_three_files_makes_an_interhand_folder(tmp_path):
     (tmp_path / "x_joint_3d.json").write_text("{}")
     assert find_interhand_files(tmp_path) == tuple(tmp_path / f"x_{k}.json" for k in ("data", "camera", "joint_3d"))
     assert find_interhand_files(tmp_path / "x_data.json") is None
+
+
+def test_a_file_name_several_records_share_is_not_guessed(interhand_dir, tmp_path):
+    """The full dataset names the images of every camera alike: such a name matches no record, not a
+    wrong camera's."""
+    for p in interhand_dir.iterdir():
+        shutil.copy(p, tmp_path / p.name)
+    data = json.loads((tmp_path / "test_interhand2.6m_data.json").read_text())
+    twin = dict(data["images"][0], id=1, camera="400002")  # image69148.jpg again, from another camera
+    data["images"].append(twin)
+    data["annotations"].append(dict(data["annotations"][0], id=1, image_id=1))
+    (tmp_path / "test_interhand2.6m_data.json").write_text(json.dumps(data))
+    cams = json.loads((tmp_path / "test_interhand2.6m_camera.json").read_text())
+    for key in ("campos", "camrot", "focal", "princpt"):
+        cams["3"][key]["400002"] = cams["3"][key]["400026"]
+    (tmp_path / "test_interhand2.6m_camera.json").write_text(json.dumps(cams))
+    with open_frames(tmp_path) as frames:
+        images, size = list(frames.files), frames.size
+    folder = load_interhand_folder(tmp_path, images, size)
+    twice = [p.name for p in images].index("image69148.jpg")
+    assert not folder.annotated[twice] and folder.annotated.sum() == 3
