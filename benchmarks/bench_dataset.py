@@ -138,7 +138,8 @@ def driver_costs(work: Path, records: int) -> dict:
     start = time.perf_counter()
     f, table = open_table(work / "frames.csv")
     with f:
-        write_set(sets[0], 0, work / "out_joint_3d.json", W.iter_results(folder, prepared["shards"]), table, Tally(10.0))
+        drain(write_set(sets[0], 0, work / "out_joint_3d.json", W.iter_results(folder, prepared["shards"]), table,
+                        Tally(10.0)))
     written = time.perf_counter() - start
     per = (read + written) / data.frames
     print(f"  driver, {data.frames} records: reading into shards {1000 * read / data.frames:.2f} ms/record, writing "

@@ -93,10 +93,13 @@ def _finish(out: Path, work: Path, sets, prepared: dict, review_moved_mm: float,
     results = W.iter_results(work, prepared["shards"])
     names = _output_names(sets)
     f, table = open_table(staging / "frames.csv")
+    total, done = max(sum(info["records"] for info in prepared["files"]), 1), 0
     with f:
         for i, aset in enumerate(sets):
-            yield 0.9 + 0.08 * i / len(sets), f"writing {names[i]}"
-            write_set(aset, i, staging / names[i], results, table, tally)
+            yield 0.9 + 0.08 * done / total, f"writing {names[i]}"
+            for written in write_set(aset, i, staging / names[i], results, table, tally):
+                yield 0.9 + 0.08 * (done + written) / total, f"writing {names[i]}: {written} records"
+            done += prepared["files"][i]["records"]
     files = [{**info, "output": names[i], "camera": str(s.camera or ""), "data": str(s.data or "")}
              for i, (s, info) in enumerate(zip(sets, prepared["files"]))]
     summary = {"command": COMMAND, **make_summary(tally, files)}

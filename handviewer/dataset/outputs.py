@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,10 +71,12 @@ class Tally:
                                                      "moved_max_mm")} | {"reasons": reasons})
 
 
-def write_set(aset: AnnotationSet, index: int, out_json: Path, results: Iterator[dict], table, tally: Tally) -> None:
+def write_set(aset: AnnotationSet, index: int, out_json: Path, results: Iterator[dict], table, tally: Tally,
+              every: int = 10_000) -> Generator[int, None, None]:
     """Write the corrected copy of one annotation set's joint_3d file to `out_json`, one CSV row per
-    record into `table` (a csv.writer), and tally it. `results` yields the job's per-frame results in
-    global order; this set's frames are taken from it."""
+    record into `table` (a csv.writer), and tally it; yields the records written so far every
+    `every` records. `results` yields the job's per-frame results in global order; this set's
+    frames are taken from it."""
     with open(out_json, "w", encoding="utf-8") as f:
         writer = JointFileWriter(f)
         for ordinal, (capture, frame, record) in enumerate(iter_records(aset.joint_3d)):
@@ -92,6 +94,8 @@ def write_set(aset: AnnotationSet, index: int, out_json: Path, results: Iterator
             writer.write(capture, frame, record)
             table.writerow([_cell(row.get(c, "")) for c in CSV_COLUMNS])
             tally.add((aset.joint_3d.name, capture), row)
+            if (ordinal + 1) % every == 0:
+                yield ordinal + 1
         writer.close()
 
 
