@@ -60,8 +60,9 @@ def write_plots(folder: Path, tally: Tally) -> list[str]:
     top = max(float(np.nanmax(vb[hit])) if hit.any() else 1.0, 1e-2)
     bins = np.geomspace(1e-3, top * 1.5, 30)
     ax.hist([np.clip(vb[hit], 1e-3, None), np.clip(np.nan_to_num(va[hit]), 1e-3, None)], bins=bins,
-            label=[f"before ({int(hit.sum())} frames > 0)", "after (0 shown at 0.001)"], color=["#d62728", "#2ca02c"])
-    ax.set(xscale="log", xlabel="intersection volume (cm³, fitted meshes)", ylabel="frames", title=PLOTS["volume.png"])
+            label=[f"before ({int(hit.sum())} frames > 0)", "after (same frames)"], color=["#d62728", "#2ca02c"])
+    ax.set(xscale="log", xlabel="intersection volume (cm³; 0 to 0.001 in the first bin)",
+           ylabel="frames", title=PLOTS["volume.png"])
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(folder / "volume.png")
