@@ -3,7 +3,9 @@
 Files in the output folder (all frames sorted; our joint order unless said):
   joint_3d_before.json / joint_3d_after.json  InterHand2.6M `joint_3d` layout, camera frame, mm
   camera.json                                 InterHand2.6M camera layout for those files (identity
-                                              rotation, zero position, the intrinsics used)
+                                              rotation, zero position, the intrinsics used; when frames
+                                              have their own cameras, e.g. an InterHand2.6M folder, one
+                                              camera per frame, named by the frame number)
   hands.npz          joints (after) / joints_before (T, 2, 21, 3) mm, params_before / params_after
                      (T, 2, P) (layout in params_layout), present (T, 2), refined / verified /
                      rejected (T,), keypoints_2d, camera_K
@@ -50,7 +52,8 @@ class ExportTable:
     params_after (T, 2, P) float32 (per hand rot, trans, bones, angles; NaN for a missing hand);
     present (T, 2) bool; keypoints (T, 2, 21, 3) float32 px + confidence; metrics_before /
     metrics_after (T, len(METRIC_NAMES)) float64; refined / verified / rejected (T,) bool;
-    from_predictions (T,) bool: initial estimate from 3D predictions (else uplift of the keypoints).
+    from_predictions (T,) bool: initial estimate from 3D predictions (else uplift of the keypoints);
+    camera_K (T, 3, 3) float64 px: each frame's intrinsics.
     """
 
     index: np.ndarray
@@ -66,6 +69,7 @@ class ExportTable:
     verified: np.ndarray
     rejected: np.ndarray
     from_predictions: np.ndarray
+    camera_K: np.ndarray
 
     def __len__(self) -> int:
         return len(self.index)
@@ -89,7 +93,7 @@ class ExportTable:
                 metrics_before=metric_row(r.metrics_before),
                 metrics_after=metric_row(r.metrics_after if refined else r.metrics_before),
                 refined=refined, verified=flags.get(r.index) == "verified", rejected=flags.get(r.index) == "rejected",
-                from_predictions=bool(from_predictions.get(r.index, False))))
+                from_predictions=bool(from_predictions.get(r.index, False)), camera_K=np.full((3, 3), np.nan) if r.camera_K is None else r.camera_K))
         return ExportTable.stack(rows)
 
     @staticmethod
@@ -157,7 +161,7 @@ def _typed(name: str, array: np.ndarray) -> np.ndarray:
         return array.astype(np.int64)
     if name in ("present", "refined", "verified", "rejected", "from_predictions"):
         return array.astype(bool)
-    if name.startswith("metrics"):
+    if name.startswith("metrics") or name == "camera_K":
         return array.astype(np.float64)
     return array.astype(np.float32)
 
@@ -165,7 +169,7 @@ def _typed(name: str, array: np.ndarray) -> np.ndarray:
 def _empty(name: str) -> np.ndarray:
     shapes = {"joints_before": (0, 2, 21, 3), "joints_after": (0, 2, 21, 3), "keypoints": (0, 2, 21, 3),
               "params_before": (0, 2, 0), "params_after": (0, 2, 0), "present": (0, 2),
-              "metrics_before": (0, len(METRIC_NAMES)), "metrics_after": (0, len(METRIC_NAMES))}
+              "metrics_before": (0, len(METRIC_NAMES)), "metrics_after": (0, len(METRIC_NAMES)), "camera_K": (0, 3, 3)}
     return _typed(name, np.zeros(shapes.get(name, (0,))))
 
 
@@ -184,13 +188,15 @@ def write_export(folder: Path, table: ExportTable, camera, settings: Mapping, so
     index = table.index
     export_interhand_json(folder / "joint_3d_before.json", Joints3D(table.joints_before, index))
     export_interhand_json(folder / "joint_3d_after.json", Joints3D(table.joints_after, index))
-    write_json(folder / "camera.json", interhand_camera(camera))
+    own = own_cameras(table)
+    write_json(folder / "camera.json", interhand_camera(camera) if not own else frame_cameras(table))
     export_npz(folder / "hands.npz", Joints3D(table.joints_after, index), keypoints=Keypoints2D(table.keypoints, index),
                camera=camera, params={
                    "joints_before": table.joints_before, "params_before": table.params_before,
                    "params_after": table.params_after, "params_layout": np.array(params_layout(table.params_after.shape[-1])),
                    "present": table.present, "refined": table.refined, "verified": table.verified,
-                   "rejected": table.rejected, "from_predictions": table.from_predictions})
+                   "rejected": table.rejected, "from_predictions": table.from_predictions,
+                   **({"camera_K_frames": table.camera_K} if own else {})})
     for tag, rows in (("before", table.metrics_before), ("after", table.metrics_after)):
         export_metrics_csv(folder / f"metrics_{tag}.csv",
                            {int(i): FrameMetrics(**dict(zip(METRIC_NAMES, r))) for i, r in zip(index, rows)})
@@ -204,6 +210,10 @@ def write_export(folder: Path, table: ExportTable, camera, settings: Mapping, so
         "metrics_after.csv": "per-frame metrics of the exported (after) estimate",
         "frames.csv": "per frame: refined, verified, rejected, source of the initial estimate",
     }
+    if own:
+        files["camera.json"] = ("InterHand2.6M camera file: each frame's own camera, named by its frame number "
+                                "(identity rotation, zero position: the joints are in each frame's camera frame)")
+        files["hands.npz"] += ", camera_K_frames (T, 3, 3): each frame's intrinsics"
     if settings.get("metrics") is False:  # `process --no-metrics`
         for name in ("metrics_before.csv", "metrics_after.csv"):
             files[name] += " (intersection metrics skipped: empty columns)"
@@ -214,6 +224,22 @@ def write_export(folder: Path, table: ExportTable, camera, settings: Mapping, so
     export_metadata(folder / "metadata.json", index, settings=dict(settings), camera=camera, sources=dict(sources),
                     files=files, counts=counts, **extra)
     return files
+
+
+def own_cameras(table: ExportTable) -> bool:
+    """Whether the frames were seen through different cameras (an InterHand2.6M folder)."""
+    K = table.camera_K
+    return len(K) > 1 and bool(np.isfinite(K).all()) and not np.allclose(K, K[:1], rtol=0, atol=1e-6)
+
+
+def frame_cameras(table: ExportTable, capture: str = "0") -> dict:
+    """The InterHand2.6M camera layout with one camera per frame, named by the frame number."""
+    out: dict = {"campos": {}, "camrot": {}, "focal": {}, "princpt": {}}
+    for index, K in zip(table.index.tolist(), table.camera_K):
+        name = str(index)
+        out["campos"][name], out["camrot"][name] = [0.0, 0.0, 0.0], np.eye(3).tolist()
+        out["focal"][name], out["princpt"][name] = [float(K[0, 0]), float(K[1, 1])], [float(K[0, 2]), float(K[1, 2])]
+    return {capture: out}
 
 
 def interhand_camera(camera, capture: str = "0", name: str = "0") -> dict:

@@ -85,3 +85,27 @@ def test_process_on_the_folder_uses_the_annotations(folder, tmp_path):
     with np.load(tmp_path / "out" / "hands.npz") as f:
         present = f["present"]
     assert present.sum() == 6  # two single hands and two pairs
+
+
+def test_the_export_of_a_folder_keeps_each_frame_s_camera(folder, tmp_path):
+    """joint_3d_*.json is in each image's camera frame: camera.json holds one camera per frame, named by
+    the frame, and hands.npz each frame's K; projecting the exported joints with them gives back the
+    keypoints the frame was fitted to."""
+    from handviewer.io import project
+    from handviewer.pipeline.process import process_video
+    from handviewer.pipeline.settings import RefineSettings
+    from handviewer.progress import drain
+
+    drain(process_video(folder, tmp_path / "out", settings=RefineSettings(steps=0), batch=4, metrics=False))
+    cams = json.loads((tmp_path / "out" / "camera.json").read_text())["0"]
+    assert sorted(cams["focal"]) == ["0", "1", "2", "3"]
+    inputs, _ = _inputs(folder)
+    with np.load(tmp_path / "out" / "hands.npz") as f:
+        K, joints = f["camera_K_frames"], f["joints_before"]
+    assert np.allclose(K, inputs.K_frames)
+    for i in range(4):
+        fx, fy = cams["focal"][str(i)]
+        assert np.isclose(fx, inputs.K_frames[i][0, 0]) and np.isclose(fy, inputs.K_frames[i][1, 1])
+        seen = np.isfinite(joints[i]).all(-1) & np.isfinite(inputs.keypoints[i, ..., 0])
+        err = np.linalg.norm(project(joints[i], K[i])[seen] - inputs.keypoints[i, ..., :2][seen], axis=-1)
+        assert err.mean() < 5.0, (i, err.mean())
