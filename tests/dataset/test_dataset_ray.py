@@ -2,9 +2,9 @@
 corrected joints and table bit for bit, with another shard size; progress is reported per shard."""
 
 import pytest
+import ray  # a dependency (pyproject.toml): `make test` must run the Ray path, never skip it
 from hv_dataset import CHUNK, run_job
 
-ray = pytest.importorskip("ray")
 # Ray Data sets deprecated fields of its own context when it copies it; nothing of ours.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
 
