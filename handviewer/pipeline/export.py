@@ -221,6 +221,8 @@ def write_export(folder: Path, table: ExportTable, camera, settings: Mapping, so
         files["meshes/"] = "frameNNNNNN_{before,after}_{right,left}.ply, refined-detail meshes, mm"
     counts = {"frames": int(len(table)), "refined": int(table.refined.sum()), "verified": int(table.verified.sum()),
               "rejected": int(table.rejected.sum())}
+    if own:  # `camera` is then the first frame's; say where each frame's is
+        extra = {**extra, "cameras": "each frame its own: camera.json (named by frame number), hands.npz camera_K_frames"}
     export_metadata(folder / "metadata.json", index, settings=dict(settings), camera=camera, sources=dict(sources),
                     files=files, counts=counts, **extra)
     return files

@@ -98,6 +98,7 @@ def test_the_export_of_a_folder_keeps_each_frame_s_camera(folder, tmp_path):
 
     drain(process_video(folder, tmp_path / "out", settings=RefineSettings(steps=0), batch=4, metrics=False))
     cams = json.loads((tmp_path / "out" / "camera.json").read_text())["0"]
+    assert "each frame its own" in json.loads((tmp_path / "out" / "metadata.json").read_text())["cameras"]
     assert sorted(cams["focal"]) == ["0", "1", "2", "3"]
     inputs, _ = _inputs(folder)
     with np.load(tmp_path / "out" / "hands.npz") as f:
