@@ -61,8 +61,8 @@ def fill_gaps(source, detector, det: Detections, region_scale: float, region_min
                 others = [Hand(other[:, :2].astype(np.float32), float(other[0, 2]), "right", 1.0)]
                 image = mask_hand(image, others[0])
             centre = xy.mean(0)
-            new = [h for h in _new(others, look_in_region(detector, image, centre, max(region_scale * size, region_min_px)))
-                   if np.linalg.norm(h.xy.mean(0) - centre) < size]
+            seen = look_in_region(detector, image, centre, max(region_scale * size, region_min_px))
+            new = [h for h in _new(others, seen) if np.linalg.norm(h.xy.mean(0) - centre) < size]
             if new:
                 h = min(new, key=lambda h: np.linalg.norm(h.xy.mean(0) - centre))
                 keypoints[t, slot, :, :2], keypoints[t, slot, :, 2] = h.xy, h.score

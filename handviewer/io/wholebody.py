@@ -114,7 +114,9 @@ def _person(path: Path, frame: int, j: int, inst) -> tuple[np.ndarray, float]:
     xyc = np.concatenate([kp[:, :2], scores[:, None]], axis=1)
     rank = inst.get("bbox_score")
     try:
-        rank = float(np.asarray(rank, dtype=np.float64).reshape(-1)[0]) if rank is not None else float(np.nanmean(scores))
+        rank = float(np.asarray(rank, dtype=np.float64).reshape(-1)[0]) if rank is not None else np.nan
     except (TypeError, ValueError, IndexError):
+        rank = np.nan
+    if not np.isfinite(rank):  # no usable box score: the mean keypoint score
         rank = float(np.nanmean(scores))
     return xyc, rank

@@ -93,7 +93,8 @@ class ExportTable:
                 metrics_before=metric_row(r.metrics_before),
                 metrics_after=metric_row(r.metrics_after if refined else r.metrics_before),
                 refined=refined, verified=flags.get(r.index) == "verified", rejected=flags.get(r.index) == "rejected",
-                from_predictions=bool(from_predictions.get(r.index, False)), camera_K=np.full((3, 3), np.nan) if r.camera_K is None else r.camera_K))
+                from_predictions=bool(from_predictions.get(r.index, False)),
+                camera_K=np.full((3, 3), np.nan) if r.camera_K is None else r.camera_K))
         return ExportTable.stack(rows)
 
     @staticmethod

@@ -84,7 +84,8 @@ def test_the_best_person_is_read_scores_are_clipped_and_a_guessed_hand_is_missin
 
 def test_the_mmpose_demo_layout_and_score_triples_read_the_same(tmp_path):
     path = tmp_path / "p.json"
-    path.write_text(json.dumps({"meta_info": {}, "instance_info": [{"frame_id": 0, "instances": [_person(triples=True)]}]}))
+    frames = [{"frame_id": 0, "instances": [_person(triples=True)]}]
+    path.write_text(json.dumps({"meta_info": {}, "instance_info": frames}))
     kp = load_keypoints_any(path)
     assert np.allclose(kp.xy[0, 0, :, 0], np.arange(112, 133)) and np.allclose(kp.confidence[0], 0.9)
 
