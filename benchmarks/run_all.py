@@ -18,6 +18,7 @@ SCRIPTS = [
     ["bench_busy.py"],
     ["bench_dataset.py"],
     ["bench_gui.py"],
+    ["bench_first_pass.py"],
 ]
 
 

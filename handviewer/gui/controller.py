@@ -36,6 +36,8 @@ class ComputeController(QObject):
     ready = Signal()
     input_warnings = Signal(list)  # what looks wrong with the inputs (list of str), once, after warm-up
     density_ready = Signal(int, bool)
+    no_keypoints = Signal()  # after warm-up: the video has no 2D keypoints and no 3D predictions
+    frame_detected = Signal(int, object)  # (frame, (2, 21, 3) keypoints) from detect_frame
 
     def __init__(self, computer: FrameComputer, model: SessionModel, queue: JobQueue | None = None,
                  parent: QObject | None = None) -> None:
@@ -98,6 +100,36 @@ class ComputeController(QObject):
             "first_pass", self._first_pass_chunks, (indices,), label=f"First pass over {len(indices)} frames",
             show_progress=True, preemptible=True, on_partial=lambda part: self._store_overview(part, versions),
             on_error=self._fail("First pass")))
+
+    def check_keypoints(self) -> Job | None:
+        """Ask (in the worker) whether the video has anything to estimate hands from; emits
+        `no_keypoints` when it has not."""
+        if not hasattr(self.computer, "needs_keypoints"):
+            return None
+        return self.queue.submit(Job("check_keypoints", self.computer.needs_keypoints, label="Checking keypoints",
+                                     on_result=lambda bare: bare and self.no_keypoints.emit()))
+
+    def detect_all(self) -> Job:
+        """Detect the hands in every frame, then start again from them (results, first pass)."""
+        return self.queue.submit(Job(
+            "detect", self.computer.detect_all, label="Detecting hands", show_progress=True, barrier=True,
+            on_result=self._on_detected, on_error=self._fail("Detecting hands")))
+
+    def detect_frame(self, index: int, image) -> Job:
+        """Detect the hands in one frame's image; `frame_detected(index, keypoints)` with the result."""
+        return self.queue.submit(Job(
+            "detect_frame", self.computer.detect_frame, (index, image), label=f"Detecting hands in frame {index}",
+            show_progress=True, on_result=lambda kp: self.frame_detected.emit(index, kp),
+            on_error=self._fail(f"Detecting hands in frame {index}")), front=True)
+
+    def _on_detected(self, note: str) -> None:
+        self.status.emit(note)
+        self.density.clear()
+        self.failed.clear()
+        self.model.forget_computed()
+        self.push_edits()  # the user's corrections stay on top of the detection
+        self.request_frame()
+        self.first_pass()
 
     def request_density(self) -> Job | None:
         """Density clouds of both hands for the shown estimate(s) of the current frame."""

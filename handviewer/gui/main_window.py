@@ -16,9 +16,12 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+import numpy as np
+
 import handviewer
 from handviewer.gui.add_hand_menu import build_add_hand_menu
 from handviewer.gui.controller import ComputeController
+from handviewer.gui.detect_banner import DetectBanner
 from handviewer.gui.dialogs import Dialogs
 from handviewer.gui.export import ExportOptions, export_job
 from handviewer.gui.frame_view import FrameView
@@ -115,6 +118,8 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(4, 4, 4, 4)
         self.warning_banner = WarningBanner()
         layout.addWidget(self.warning_banner)
+        self.detect_banner = DetectBanner()
+        layout.addWidget(self.detect_banner)
         layout.addWidget(top, 1)
         layout.addWidget(self.timeline)
         self.setCentralWidget(central)
@@ -192,6 +197,8 @@ class MainWindow(QMainWindow):
         a(compute, "Refine this frame", self.refine_frame, "Ctrl+R")
         a(compute, "Refine all", self.refine_all, "Ctrl+Shift+R")
         a(compute, "First pass over all frames", self.first_pass)
+        a(compute, "Detect hands in this frame", self.detect_hands_in_frame)
+        a(compute, "Detect hands in all frames", self.detect_hands_in_all_frames)
         a(compute, "Cancel", self.controller.cancel_long_work, "Escape")
         help_menu = m.addMenu("&Help")
         a(help_menu, "Keyboard shortcuts", self.show_shortcuts, "F1")
@@ -207,6 +214,10 @@ class MainWindow(QMainWindow):
         self.review_panel.refine_button.clicked.connect(self.refine_frame)
         self.review_panel.undo_button.clicked.connect(self.model.undo)
         self.review_panel.category_clicked.connect(self.next_in_category)
+        self.controller.no_keypoints.connect(self.detect_banner.show)
+        self.controller.frame_detected.connect(self._apply_detected)
+        self.detect_banner.detect_frame.connect(self.detect_hands_in_frame)
+        self.detect_banner.detect_all.connect(self.detect_hands_in_all_frames)
         self.controller.error.connect(self.show_error)
         self.controller.status.connect(self.say)
         self.controller.input_warnings.connect(self.warning_banner.show_warnings)
@@ -239,6 +250,7 @@ class MainWindow(QMainWindow):
         self._started = True
         self.controller.warm_up()
         self.controller.push_edits()
+        self.controller.check_keypoints()
         self.controller.request_frame()
         self.controller.first_pass()
 
@@ -345,6 +357,31 @@ class MainWindow(QMainWindow):
         after = [i for i in frames if i > self.model.current]
         if frames:
             self.model.set_frame(after[0] if after else frames[0])
+
+    # ------------------------------------------------------------------ hand detection
+    def detect_hands_in_frame(self) -> None:
+        if self.frames is None or self.model.frame_count <= 0:
+            return
+        index = self.model.current
+        self.controller.detect_frame(index, self.frames.read(index))  # read here: the source is the GUI's
+
+    def detect_hands_in_all_frames(self) -> None:
+        if self.model.frame_count > 0:
+            self.detect_banner.hide()
+            self.controller.detect_all()
+
+    def _apply_detected(self, index: int, keypoints) -> None:
+        """The detected hands of one frame become its keypoints, as an edit the user can undo."""
+        found = int(np.isfinite(keypoints[..., 0]).any(-1).sum())
+        if found == 0:
+            self.say(f"No hand found in frame {index}", important=True)
+            return
+        if self.session.keypoints(index) is None:
+            self.say(f"Frame {index} is still being computed: detect again in a moment", important=True)
+            return
+        self.session.edit_keypoints(index, keypoints, text="Detect hands")
+        self.detect_banner.hide()
+        self.say(f"Frame {index}: {found} hand(s) detected (Ctrl+Z undoes)", important=True)
 
     # ------------------------------------------------------------------ panels and help
     def set_side_panel_visible(self, visible: bool) -> None:

@@ -48,6 +48,16 @@ class FrameComputer(Protocol):
         """The initial estimate's intersection measure (and detection confidence) of many frames, batched
         and cheap enough for a whole video; returns index -> `FrameOverview`."""
 
+    def needs_keypoints(self) -> bool:
+        """Whether no frame has 2D keypoints or 3D predictions (the app then offers to detect hands)."""
+
+    def detect_all(self) -> Generator[Progress, None, str]:
+        """Detect both hands in every frame and use them (every frame's results become stale); returns a note."""
+
+    def detect_frame(self, index: int, image: np.ndarray) -> np.ndarray:
+        """Both hands' 2D keypoints (2, 21, 3) in frame `index`'s RGB image (H, W, 3) uint8; NaN where none
+        was found. Changes nothing: the front end applies them as the user's (undoable) edit."""
+
     def refine(self, index: int, settings: RefineSettings) -> Generator[Progress, None, FrameResult]:
         """Refine one frame with the intersection loss; returns the result with ``after`` set."""
 

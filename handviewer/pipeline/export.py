@@ -10,7 +10,8 @@ Files in the output folder (all frames sorted; our joint order unless said):
                      (T, 2, P) (layout in params_layout), present (T, 2), refined / verified /
                      rejected (T,), keypoints_2d, camera_K
   metrics_before.csv / metrics_after.csv      per-frame metrics of each estimate
-  frames.csv         per frame: refined, verified, rejected, source of the initial estimate
+  frames.csv         per frame: refined, verified, rejected, source of the initial estimate, hands
+                     present, intersecting (the exported estimate; empty where not measured)
   metadata.json      units, joint order, frames, version, settings, sources, the camera used, files
   meshes/            frameNNNNNN_{before,after}_{right,left}.ply when asked for
 "After" is the refined estimate where a frame was refined, else the initial one (`refined` says
@@ -37,6 +38,16 @@ import numpy as np
 from handviewer.pipeline.results import FrameMetrics, FrameResult
 
 METRIC_NAMES = tuple(f.name for f in fields(FrameMetrics))
+
+
+def intersecting_after(table: "ExportTable") -> list[str]:
+    """Per row, whether the exported (after) estimate still intersects (`intersect.resolved`): "1",
+    "0", or "" where it was not measured (no intersection metrics, a hand missing)."""
+    from handviewer.intersect.resolved import is_intersecting
+
+    volume = table.metrics_after[:, METRIC_NAMES.index("intersection_volume_cm3")]
+    depth = table.metrics_after[:, METRIC_NAMES.index("max_p_mm")]
+    return ["" if not np.isfinite(v) else str(int(is_intersecting(v, d))) for v, d in zip(volume, depth)]
 PARAM_NAMES = ("rot", "trans", "bones", "angles")  # HandParams' fields, in the flat layout's order
 
 
@@ -209,7 +220,8 @@ def write_export(folder: Path, table: ExportTable, camera, settings: Mapping, so
         "hands.npz": "our order (T, 2, 21, 3) mm: joints (after), joints_before, parameters, flags",
         "metrics_before.csv": "per-frame metrics of the initial estimate",
         "metrics_after.csv": "per-frame metrics of the exported (after) estimate",
-        "frames.csv": "per frame: refined, verified, rejected, source of the initial estimate",
+        "frames.csv": "per frame: refined, verified, rejected, source of the initial estimate, hands present, "
+                      "intersecting (the exported estimate still intersects; empty: not measured)",
     }
     if own:
         files["camera.json"] = ("InterHand2.6M camera file: each frame's own camera, named by its frame number "
@@ -221,7 +233,7 @@ def write_export(folder: Path, table: ExportTable, camera, settings: Mapping, so
     if meshes:
         files["meshes/"] = "frameNNNNNN_{before,after}_{right,left}.ply, refined-detail meshes, mm"
     counts = {"frames": int(len(table)), "refined": int(table.refined.sum()), "verified": int(table.verified.sum()),
-              "rejected": int(table.rejected.sum())}
+              "rejected": int(table.rejected.sum()), "intersecting": intersecting_after(table).count("1")}
     if own:  # `camera` is then the first frame's; say where each frame's is
         extra = {**extra, "cameras": "each frame its own: camera.json (named by frame number), hands.npz camera_K_frames"}
     export_metadata(folder / "metadata.json", index, settings=dict(settings), camera=camera, sources=dict(sources),
@@ -257,11 +269,13 @@ def _write_frames_csv(path: Path, table: ExportTable) -> None:
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("frame", "refined", "verified", "rejected", "source", "right_present", "left_present"))
+    writer.writerow(("frame", "refined", "verified", "rejected", "source", "right_present", "left_present",
+                     "intersecting"))
+    intersecting = intersecting_after(table)
     for i in range(len(table)):
         writer.writerow((int(table.index[i]), int(table.refined[i]), int(table.verified[i]), int(table.rejected[i]),
                          "predictions" if table.from_predictions[i] else "keypoints",
-                         int(table.present[i, 0]), int(table.present[i, 1])))
+                         int(table.present[i, 0]), int(table.present[i, 1]), intersecting[i]))
     with atomic_write(path) as f:
         f.write(buffer.getvalue())
 

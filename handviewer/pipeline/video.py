@@ -64,6 +64,49 @@ class VideoPipeline:
         else:
             self.inputs.notes.insert(0, note)
 
+    # --- detection on demand (a bare video whose detection was cancelled, unavailable or empty) ---
+    def needs_keypoints(self) -> bool:
+        """Whether no frame has 2D keypoints or 3D predictions (nothing to estimate hands from)."""
+        return self.inputs.predictions is None and not np.isfinite(self._keypoints[..., :2]).any()
+
+    def detect_all(self) -> Generator[tuple[float, str], None, str]:
+        """Detect both hands in every frame (MediaPipe Hands), save them beside the video (or in the
+        per-user cache) and use them: every frame's keypoints (edits included: the front end sends
+        its user's corrections again) and cached estimates are replaced. Returns a note."""
+        from handviewer.detect.cache import save_detections
+        from handviewer.detect.video import iter_detect
+
+        if self._video_path is None:
+            raise ValueError("no video to detect hands in")
+        with self._lock:
+            detections = yield from iter_detect(self._video_path)
+            path = save_detections(self._video_path, detections)
+            inputs = load_video_inputs(self._video_path, self.frame_count, self.inputs.size, path, None,
+                                       self._camera, detect=False)
+            self._use_inputs(inputs)
+            self._cache = InitialCache()
+        s = detections.summary()
+        return (f"hands detected: both hands in {s['frames_with_both_hands']} of {s['frames']} frames, one in "
+                f"{s['frames_with_a_hand'] - s['frames_with_both_hands']}; saved to {path}")
+
+    def detect_frame(self, index: int, image: np.ndarray) -> np.ndarray:
+        """Both hands' 2D keypoints in frame `index`'s image (H, W, 3) uint8 RGB, by the side the detector gives
+        (its most confident hand of each side): (2, 21, 3) float32 x px, y px, confidence; NaN where
+        no hand was found. Does not change this video's keypoints (the caller applies them as an edit)."""
+        from handviewer.detect import make_detector
+
+        if getattr(self, "_detector", None) is None:
+            self._detector = make_detector()
+        out = np.full((2, 21, 3), np.nan, np.float32)
+        best = [-1.0, -1.0]
+        for hand in self._detector.detect_image(np.ascontiguousarray(image)):
+            side = 0 if hand.side == "right" else 1
+            if hand.score > best[side]:
+                best[side] = hand.score
+                out[side, :, :2] = hand.xy
+                out[side, :, 2] = hand.score
+        return out
+
     # --- keypoints ----------------------------------------------------------------------------
     def keypoints(self, index: int) -> np.ndarray:
         return self._keypoints[index].copy()

@@ -158,6 +158,18 @@ class Session:
             self._touch()
         self.results_changed.emit(-1 if len(results) > 1 else next(iter(results)))
 
+    def forget_computed(self) -> None:
+        """Drop every cached result and first-pass overview (the inputs changed under them, e.g. hands
+        detected anew); refined results are work the user did, so this is worth a save prompt."""
+        had_refined = any(r.after is not None for r in self.results.values())
+        self.results.clear()
+        self.overview.clear()
+        self.results_revision += 1
+        if had_refined:
+            self._touch()
+        self.results_changed.emit(-1)
+        self.overview_changed.emit(-1)
+
     def drop_result(self, index: int) -> None:
         if self.results.pop(index, None) is not None:
             self.results_revision += 1

@@ -101,6 +101,8 @@ class FakeComputer:
         self.input_warnings: list[str] = []  # what warm_up reports about the inputs, like VideoPipeline
         self.fail_on = set(fail_on)
         self.first_pass_delay = 0.0
+        self.bare = False  # needs_keypoints(): the video has nothing to estimate hands from
+        self.detect_delay = 0.0
         self.confidence: dict[int, float] = {}  # frame -> keypoint confidence the first pass reports
         self.calls: Counter = Counter()
         self.threads: set[str] = set()
@@ -113,6 +115,8 @@ class FakeComputer:
         with self._lock:
             if index in self.edits:
                 return self.edits[index].copy()
+        if self.bare:
+            return np.full((2, 21, 3), np.nan, np.float32)
         return self._default_keypoints(index)
 
     def set_keypoints(self, index: int, keypoints: np.ndarray) -> None:
@@ -156,6 +160,25 @@ class FakeComputer:
             out[index] = overview_of(result)
             yield (k + 1) / len(indices), f"frame {index}"
         return out
+
+    def needs_keypoints(self) -> bool:
+        return self.bare
+
+    def detect_all(self):
+        """Bare: 'detects' the default keypoints of every frame."""
+        self._record("detect_all")
+        for k in range(4):
+            time.sleep(self.detect_delay)
+            yield (k + 1) / 4, "detecting"
+        with self._lock:
+            self.bare = False
+            self.edits.clear()  # as VideoPipeline: the detection replaces every frame's keypoints
+        return f"hands detected in {self.frame_count} frames"
+
+    def detect_frame(self, index: int, image) -> np.ndarray:
+        self._record("detect_frame")
+        assert image.ndim == 3
+        return self._default_keypoints(index)
 
     def refine(self, index: int, settings: RefineSettings):
         self._record("refine")

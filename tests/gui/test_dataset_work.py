@@ -201,3 +201,36 @@ def test_side_by_side_fits_the_hands_and_the_wheel_zooms_both_views(qtbot, make_
     QApplication.sendEvent(target, event)
     assert cams[0].GetDistance() < distance and 0 in rendered  # zoomed in the After view, Before follows
     assert view._preset is None
+
+
+def test_a_video_without_keypoints_offers_to_detect_hands_in_a_frame_or_all(qtbot, make_window):
+    computer = FakeComputer(frame_count=20)
+    computer.bare = True
+    window = make_window(computer)
+    banner = window.detect_banner
+    qtbot.waitUntil(banner.isVisible, timeout=5000)
+    assert "no hand keypoints" in banner.label.text()
+    wait_result(qtbot, window, 0)
+    assert np.isnan(window.session.keypoints(0)).all()
+    banner.frame_button.click()  # this frame: an undoable edit
+    qtbot.waitUntil(lambda: 0 in window.session.keypoint_edits, timeout=5000)
+    assert np.isfinite(window.session.keypoints(0)).all() and not banner.isVisible()
+    assert "hand(s) detected" in window.status_label.text()
+    window.model.undo()
+    assert 0 not in window.session.keypoint_edits
+    computer.detect_delay = 0.05
+    window.session.set_flag(3, "verified")
+    window.actions_by_name["Detect hands in all frames"].trigger()  # all frames: in the worker, with progress
+    qtbot.waitUntil(lambda: window.progress_bar.isVisible(), timeout=3000)
+    # every frame is computed again from the detection
+    qtbot.waitUntil(lambda: 0 in window.session.results
+                    and np.isfinite(window.session.results[0].keypoints_2d).all(), timeout=5000)
+    assert computer.calls["detect_all"] == 1
+    qtbot.waitUntil(lambda: len(window.session.overview) == 20, timeout=5000)  # and the first pass again
+    assert window.session.flags == {3: "verified"}  # the user's flags stay
+
+
+def test_a_video_with_keypoints_shows_no_detect_banner(qtbot, make_window):
+    window = make_window()
+    wait_idle(qtbot, window)
+    assert not window.detect_banner.isVisible()

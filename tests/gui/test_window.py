@@ -342,10 +342,13 @@ def test_export_writes_the_process_files_with_flags_and_refuses_a_folder_of_othe
     assert len(rows) == 20 and float(rows[0]["intersection_count"]) == 0  # frame 0: refined estimate
     frames = list(csv.DictReader(open(out / "frames.csv")))
     assert (frames[0]["refined"], frames[0]["verified"], frames[1]["refined"], frames[1]["verified"]) == ("1", "1", "0", "0")
+    # frame 0 was refined apart, frame 1 is exported unrefined and still intersecting; frame 4's spheres are apart
+    assert [frames[i]["intersecting"] for i in (0, 1, 4)] == ["0", "1", "0"]
     data = np.load(out / "hands.npz")
     assert data["joints"].shape == (20, 2, 21, 3) and data["refined"][0] and data["verified"][0] and not data["refined"][1]
     meta = json.load(open(out / "metadata.json"))
-    assert meta["camera"]["K"][0][0] > 0 and meta["counts"] == {"frames": 20, "refined": 1, "verified": 1, "rejected": 0}
+    assert meta["camera"]["K"][0][0] > 0 and meta["counts"] == {"frames": 20, "refined": 1, "verified": 1, "rejected": 0,
+                                                                 "intersecting": 15}
     assert len(list((out / "meshes").glob("*_before_*.ply"))) == 40 and len(list((out / "meshes").glob("*_after_*.ply"))) == 2
     window.export(ExportOptions("verified", str(tmp_path / "verified")))
     wait_idle(qtbot, window)

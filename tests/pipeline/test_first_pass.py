@@ -1,7 +1,12 @@
 """VideoPipeline.first_pass: the whole video's intersection measure, batched, equal to the frames' own
 metrics, and keeping each frame's initial estimate for later."""
 
+import importlib.util
+import shutil
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from handviewer.assets import asset_path
 from handviewer.io import open_frames
@@ -41,3 +46,23 @@ def test_first_pass_on_the_sample_counts_its_intersecting_frames():
     assert sorted(overview) == list(range(100))
     n = sum(is_intersecting(o.metrics.intersection_volume_cm3, o.metrics.max_p_mm) for o in overview.values())
     assert 70 <= n <= 90  # the sample's README: 81 of 100 frames intersect by the exact volume
+
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "slp_pose_extra" / "sample-data_video.mp4"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mediapipe") is None or not DATA.exists(),
+                    reason="needs mediapipe and ../shared/data")
+def test_a_bare_real_video_detects_hands_in_one_frame_then_in_all(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDVIEWER_CACHE", str(tmp_path / "cache"))  # no earlier detection is found
+    video = tmp_path / "signer.mp4"
+    shutil.copy(DATA, video)
+    with open_frames(video) as frames:
+        comp = VideoPipeline(frames, video)
+        image = frames.read(4)
+    assert comp.needs_keypoints()  # nothing beside it, detection not run yet
+    kp = comp.detect_frame(4, image)
+    assert kp.shape == (2, 21, 3) and np.isfinite(kp[..., :2]).all(-1).any()  # a hand found
+    assert comp.needs_keypoints()  # detect_frame changes nothing by itself
+    note = drain(comp.detect_all())
+    assert not comp.needs_keypoints() and "detected" in note and (tmp_path / "signer.keypoints.json").exists()
