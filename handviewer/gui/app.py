@@ -74,6 +74,8 @@ class App:
         self.dialogs_factory = dialogs_factory
         self.recent = recent or RecentFiles()
         self.window_kwargs = window_kwargs or {}
+        if not interactive:  # a scripted run saves nothing, not even an autosave (it may run past the interval)
+            self.window_kwargs.setdefault("autosave_ms", 0)
         self.window: MainWindow | None = None
         self.replacing = False  # a window is being replaced: its closing must not end the app
         self.on_last_closed: Callable[[], None] | None = None  # called when the user closed the app's window

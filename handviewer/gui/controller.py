@@ -93,7 +93,7 @@ class ComputeController(QObject):
     def first_pass(self) -> Job | None:
         """The first pass over the frames without an overview yet (none left: None)."""
         indices = [i for i in range(self.model.frame_count) if i not in self.model.overview]
-        if not indices or not hasattr(self.computer, "first_pass"):
+        if not indices:
             return None
         versions = {i: self._version(i) for i in indices}
         return self.queue.submit(Job(
@@ -101,11 +101,9 @@ class ComputeController(QObject):
             show_progress=True, preemptible=True, on_partial=lambda part: self._store_overview(part, versions),
             on_error=self._fail("First pass")))
 
-    def check_keypoints(self) -> Job | None:
+    def check_keypoints(self) -> Job:
         """Ask (in the worker) whether the video has anything to estimate hands from; emits
         `no_keypoints` when it has not."""
-        if not hasattr(self.computer, "needs_keypoints"):
-            return None
         return self.queue.submit(Job("check_keypoints", self.computer.needs_keypoints, label="Checking keypoints",
                                      on_result=lambda bare: bare and self.no_keypoints.emit()))
 

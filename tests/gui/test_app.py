@@ -90,3 +90,18 @@ def test_open_failure_is_reported_in_a_window(qtbot, tmp_path):
     finally:
         window.close()
         window.shutdown()
+
+
+def test_a_scripted_run_never_autosaves(qtbot, tmp_path):
+    """A screenshot run can outlast the autosave interval (the first pass runs before the picture): it
+    must leave nothing behind for the next interactive run to offer."""
+    video = write_video(tmp_path / "clip.avi")
+    app = App(factory, dialogs_factory=lambda parent: FakeDialogs(), recent=RecentFiles(tmp_path / "recent.json"),
+              interactive=False)
+    window = app.open(str(video))
+    try:
+        qtbot.waitExposed(window)
+        assert not window.autosave_timer.isActive()
+    finally:
+        window.close()
+        window.shutdown()
