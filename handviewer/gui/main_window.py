@@ -16,16 +16,14 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-import numpy as np
-
 import handviewer
 from handviewer.gui.add_hand_menu import build_add_hand_menu
 from handviewer.gui.controller import ComputeController
+from handviewer.gui.dataset_actions import DatasetActions
 from handviewer.gui.detect_banner import DetectBanner
 from handviewer.gui.dialogs import Dialogs
 from handviewer.gui.export import ExportOptions, export_job
 from handviewer.gui.frame_view import FrameView
-from handviewer.gui.help import GuideWindow, ShortcutsWindow
 from handviewer.gui.message_log import MessageLog, StatusLine
 from handviewer.gui.panels import MetricsPanel, SettingsPanel, WarningBanner
 from handviewer.gui.review_panel import ReviewPanel
@@ -51,7 +49,7 @@ def format_eta(seconds: float | None) -> str:
     return f"about {seconds // 3600} h {seconds % 3600 // 60:02d} min left"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DatasetActions, QMainWindow):
     """on_open(path): open a video (File > Open, Recent, drag and drop), provided by the app.
     on_open_predictions(path): load keypoints/3D predictions for this video, provided by the app.
     Signal closed(): the window accepted a close and released its workers and 3D views."""
@@ -127,7 +125,7 @@ class MainWindow(QMainWindow):
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setMinimumWidth(200)
-        self.progress_bar.setMaximumWidth(420)
+        self.progress_bar.setMaximumWidth(480)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.controller.cancel_long_work)
         self.statusBar().addWidget(self.status_label, 1)
@@ -301,110 +299,6 @@ class MainWindow(QMainWindow):
         if self.model.frame_count > 0:
             self.controller.refine_all()
 
-    def first_pass(self) -> None:
-        if self.controller.first_pass() is None:
-            self.say("The first pass has covered every frame")
-
-    def next_with_intersections(self, step: int = 1) -> None:
-        index = self.model.next_with_intersections(step=step)
-        if index is None:
-            self.say(f"No intersecting frame among the {self._known()} known", important=True)
-        else:
-            self.model.set_frame(index)
-
-    def worst_frame(self) -> None:
-        index = self.model.worst_frame()
-        if index is None:
-            self.say(f"No intersecting frame among the {self._known()} known", important=True)
-        else:
-            self.model.set_frame(index)
-            m = self.model.latest_metrics(index)
-            self.say(f"Worst frame: {index} ({m.intersection_volume_cm3:.2f} cm³ overlap)", important=True)
-
-    def _known(self) -> str:
-        known = len(set(self.session.results) | set(self.session.overview))
-        return f"{known} frames" + ("" if known >= self.model.frame_count else " (the first pass is not done)")
-
-    # ------------------------------------------------------------------ review
-    def accept_and_next(self) -> None:
-        """Mark the shown frame verified (kept when it already is) and go to the next in the queue."""
-        if self.model.frame_count <= 0 or self._say_if_handless("verify"):
-            return
-        if self.session.flags.get(self.model.current) != "verified":
-            self.model.set_flag(self.model.current, "verified")
-        self.go_in_queue(1)
-
-    def reject_and_next(self) -> None:
-        """Mark the shown frame rejected (kept when it already is) and go to the next in the queue."""
-        if self.model.frame_count <= 0:
-            return
-        if self.session.flags.get(self.model.current) != "rejected":
-            self.model.set_flag(self.model.current, "rejected")
-        self.go_in_queue(1)
-
-    def go_in_queue(self, step: int) -> None:
-        self.review_panel.refresh()
-        state = self.review_panel.state
-        index = state.next_in_queue(self.model.current, step, flags=self.session.flags)
-        if index is None:
-            self.say(f"Review queue done: {state.reviewed} of {len(state.queue)} frames reviewed", important=True)
-        else:
-            self.model.set_frame(index)
-
-    def next_in_category(self, key: str) -> None:
-        self.review_panel.refresh()
-        frames = self.review_panel.state.categories.get(key, [])
-        after = [i for i in frames if i > self.model.current]
-        if frames:
-            self.model.set_frame(after[0] if after else frames[0])
-
-    # ------------------------------------------------------------------ hand detection
-    def detect_hands_in_frame(self) -> None:
-        if self.frames is None or self.model.frame_count <= 0:
-            return
-        index = self.model.current
-        self.controller.detect_frame(index, self.frames.read(index))  # read here: the source is the GUI's
-
-    def detect_hands_in_all_frames(self) -> None:
-        if self.model.frame_count > 0:
-            self.detect_banner.hide()
-            self.controller.detect_all()
-
-    def _apply_detected(self, index: int, keypoints) -> None:
-        """The detected hands of one frame become its keypoints, as an edit the user can undo."""
-        found = int(np.isfinite(keypoints[..., 0]).any(-1).sum())
-        if found == 0:
-            self.say(f"No hand found in frame {index}", important=True)
-            return
-        if self.session.keypoints(index) is None:
-            self.say(f"Frame {index} is still being computed: detect again in a moment", important=True)
-            return
-        self.session.edit_keypoints(index, keypoints, text="Detect hands")
-        self.detect_banner.hide()
-        self.say(f"Frame {index}: {found} hand(s) detected (Ctrl+Z undoes)", important=True)
-
-    # ------------------------------------------------------------------ panels and help
-    def set_side_panel_visible(self, visible: bool) -> None:
-        self.side_panel.setVisible(bool(visible))
-
-    def show_side_tab(self, widget) -> None:
-        self.side_panel_action.setChecked(True)
-        self.side_panel.setCurrentWidget(widget)
-
-    def show_shortcuts(self) -> ShortcutsWindow:
-        return self._help_window("shortcuts", lambda: ShortcutsWindow(self.actions_by_name, self))
-
-    def show_guide(self) -> GuideWindow:
-        return self._help_window("guide", lambda: GuideWindow(self))
-
-    def _help_window(self, name: str, make):
-        window = self.help_windows.get(name)
-        if window is None:
-            window = self.help_windows[name] = make()
-        window.show()
-        window.raise_()
-        return window
-
     def say(self, text: str, important: bool = False) -> None:
         """A status message (kept in the Log tab; an important one stays a few seconds)."""
         self.status_label.say(text, important)
@@ -535,6 +429,9 @@ class MainWindow(QMainWindow):
         eta = format_eta(job.eta_s())
         text = f"{job.label} %p%" + (f", {eta}" if eta else "")
         self.progress_bar.setFormat(text)
+        # Wide enough for its text (it was clipped), within what a 900 px window leaves
+        shown = text.replace("%p%", "100%")
+        self.progress_bar.setMinimumWidth(min(max(200, self.progress_bar.fontMetrics().horizontalAdvance(shown) + 30), 480))
         self.progress_bar.setToolTip(f"{job.label} {job.fraction:.0%}" + (f", {eta}" if eta else ""))
 
     @Slot(object)

@@ -146,7 +146,10 @@ def test_long_jobs_show_an_eta(qtbot, make_window):
     window.session.set_settings(steps=4)
     window.refine_all()
     qtbot.waitUntil(lambda: "left" in window.progress_bar.format(), timeout=10000)
-    assert window.progress_bar.format().startswith("Refining 20 frames")
+    bar = window.progress_bar
+    assert bar.format().startswith("Refining 20 frames")
+    text = bar.format().replace("%p%", "100%")
+    assert bar.width() >= bar.fontMetrics().horizontalAdvance(text)  # the text is not clipped
     window.cancel_button.click()
     wait_idle(qtbot, window)
 
