@@ -29,3 +29,9 @@ def on_device(name: str, make, device: torch.device, dtype: torch.dtype | None =
 
 
 _MADE: dict[tuple, torch.Tensor] = {}
+
+
+def clear() -> None:
+    """Forget every constant, so that the next use rebuilds it: for benchmarks that compare two
+    versions of a table in one process (e.g. the joint limits)."""
+    _MADE.clear()

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from handviewer.hand import template as T
-from handviewer.hand.kinematics import forward_kinematics
+from handviewer.hand.kinematics import forward_kinematics, joints_moved_by
 from handviewer.hand.lm import levenberg_marquardt
 from handviewer.hand.params import HandParams, clamp_angles, limits
 from handviewer.hand.rotations import direction_to_flex_abd, flex_abd, kabsch, matrix_to_axis_angle, rot_x
@@ -27,6 +27,9 @@ _PALM_BONES = [0, 4, 8, 12, 16]
 # Adam steps, lower residual); larger ones by Adam (batch 1,000: 1 s vs 6-10 s).
 LM_MAX_BATCH = 16
 LM_ITERATIONS = 15
+# Difference the five fingers together (they move disjoint joints: `kinematics.joints_moved_by`):
+# 19 probes per hand instead of 63. False: one probe per parameter (the benchmark's baseline).
+LM_SPARSE_JACOBIAN = True
 
 
 MAX_COORDINATE_MM = 1e9  # 1,000 km: anything beyond is not a hand in mm
@@ -175,6 +178,8 @@ def _solve_chain(finger, parent, target, mask, angles):
             rot = flex_abd(angles[:, f_col], angles[:, a_col] + splay)
             if k == 0 and thumb:
                 rot = offset @ rot
+            if k == (1 if thumb else 0):  # the proximal phalanx: its twist aims the next hinge
+                angles, rot = _solve_twist(finger, frame @ rot, rot, target, mask, angles, b)
         else:
             f_col = col[4] if thumb else col[k + 1]
             angles[:, f_col] = torch.where(ok, torch.atan2(u[:, 2], u[:, 1]), 0.0)
@@ -182,6 +187,30 @@ def _solve_chain(finger, parent, target, mask, angles):
             rot = rot_x(angles[:, f_col])
         frame = frame @ rot
     return angles
+
+
+# Below this sine of the bend at the next joint the finger is too straight for its hinge plane (and so its
+# twist) to be seen in the targets: the twist fades to 0 (the polish may still set it).
+_TWIST_VISIBLE_SIN = 0.17  # ~10 degrees
+
+
+def _solve_twist(finger, frame, rot, target, mask, angles, joint):
+    """The twist of a proximal phalanx (frame (N, 3, 3), ending at `joint`) that puts the next bone in
+    its hinge plane (the frame's y-z plane), clamped; returns (angles, rot @ rot_y(twist))."""
+    from handviewer.hand.kinematics import _rot_y
+
+    ok = mask[:, joint] & mask[:, joint + 1]
+    d = target[:, joint + 1] - target[:, joint]
+    u = (frame.transpose(-1, -2) @ (d / d.norm(dim=-1, keepdim=True).clamp_min(1e-6))[..., None])[..., 0]
+    bend = torch.hypot(u[:, 0], u[:, 2])  # sine of the angle between the bone and the next one
+    # Turning by t takes x towards -z: the next bone's x component becomes c ux - s uz, 0 at tan t = ux / uz
+    # (the solution within +-90 degrees, so that a hyperextended joint is not turned over).
+    twist = torch.atan2(u[:, 0] * torch.sign(u[:, 2] + 1e-12), u[:, 2].abs())
+    twist = twist * (bend / _TWIST_VISIBLE_SIN).clamp(max=1.0)
+    col = T.TWIST_SLICE.start + finger
+    angles[:, col] = torch.where(ok, twist, 0.0)
+    angles = clamp_angles(angles)
+    return angles, rot @ _rot_y(angles[:, col])
 
 
 def _bone_lengths(target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -208,11 +237,12 @@ def _polish_lm(params: HandParams, target, mask, fixed_bones: bool, iterations: 
     """Levenberg-Marquardt on the mean squared error of the visible joints; bones >= 1 mm (or stage 1's length)."""
     weight = (mask.double() / mask.double().sum(-1, keepdim=True).clamp_min(1.0)).sqrt()[..., None]
     goal, bones = target.double(), params.bones.detach().double()
-    d = 37 if fixed_bones else 57  # rot, trans, angles (31) [, bones (20)]
+    na = T.NUM_ANGLES
+    d = 6 + na if fixed_bones else 26 + na  # rot, trans, angles [, bones (20)]
 
     def residuals(x: torch.Tensor, hand: torch.Tensor) -> torch.Tensor:
-        trial = HandParams(rot=x[:, :3], trans=x[:, 3:6], angles=x[:, 6:37],
-                           bones=bones[hand] if fixed_bones else x[:, 37:])
+        trial = HandParams(rot=x[:, :3], trans=x[:, 3:6], angles=x[:, 6:6 + na],
+                           bones=bones[hand] if fixed_bones else x[:, 6 + na:])
         return ((forward_kinematics(trial).joints - goal[hand]) * weight[hand]).flatten(1)
 
     device = params.rot.device
@@ -226,8 +256,11 @@ def _polish_lm(params: HandParams, target, mask, fixed_bones: bool, iterations: 
     high = torch.cat([inf, high, inf.repeat(4)[:20]])[:d]
     with torch.no_grad():
         # Done at 0.01 mm RMS (float32 FK reaches ~0.002): exact targets cost one FK call.
-        x = levenberg_marquardt(residuals, start, low, high, iterations, good_enough=1e-4).to(params.rot.dtype)
-    return HandParams(rot=x[:, :3], trans=x[:, 3:6], angles=x[:, 6:37], bones=params.bones if fixed_bones else x[:, 37:])
+        pattern = torch.as_tensor(np.repeat(joints_moved_by(not fixed_bones), 3, axis=1)) if LM_SPARSE_JACOBIAN else None
+        x = levenberg_marquardt(residuals, start, low, high, iterations, good_enough=1e-4,
+                                sparsity=pattern).to(params.rot.dtype)
+    return HandParams(rot=x[:, :3], trans=x[:, 3:6], angles=x[:, 6:6 + na],
+                      bones=params.bones if fixed_bones else x[:, 6 + na:])
 
 
 def _refine(params: HandParams, target, mask, fixed_bones: bool, iterations: int) -> HandParams:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -85,6 +86,24 @@ def _table_like(a: torch.Tensor) -> tuple[torch.Tensor, ...]:
                  for k in range(len(_TABLE)))
 
 
+def _twist(local: torch.Tensor, half: torch.Tensor, twist: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Turn each finger's proximal phalanx about its own axis: local and half (N, 5, 3, 3, 3) rotations
+    of the chain joints, twist (N, 5) rad. The phalanx leaves the MCP joint, which is chain joint 1 of
+    the thumb (after its CMC) and chain joint 0 of the others; the frame at that joint turns by half."""
+    turn, halfway = _rot_y(twist), _rot_y(0.5 * twist)  # (N, 5, 3, 3)
+    thumb_local = torch.stack([local[:, 0, 0], local[:, 0, 1] @ turn[:, 0], local[:, 0, 2]], 1)
+    thumb_half = torch.stack([half[:, 0, 0], half[:, 0, 1] @ halfway[:, 0], half[:, 0, 2]], 1)
+    fingers_local = torch.cat([(local[:, 1:, 0] @ turn[:, 1:])[:, :, None], local[:, 1:, 1:]], 2)
+    fingers_half = torch.cat([(half[:, 1:, 0] @ halfway[:, 1:])[:, :, None], half[:, 1:, 1:]], 2)
+    return torch.cat([thumb_local[:, None], fingers_local], 1), torch.cat([thumb_half[:, None], fingers_half], 1)
+
+
+def _rot_y(t: torch.Tensor) -> torch.Tensor:
+    """(...) rad -> (..., 3, 3) rotation about y (x turns towards -z for t > 0)."""
+    c, s, z, o = torch.cos(t), torch.sin(t), torch.zeros_like(t), torch.ones_like(t)
+    return torch.stack([c, z, s, z, o, z, -s, z, c], -1).reshape(*t.shape, 3, 3)
+
+
 def forward_kinematics(params: HandParams) -> Pose:
     """Joints and frames of N right hands from their parameters."""
     rot0 = axis_angle_to_matrix(params.rot)  # (N, 3, 3)
@@ -95,6 +114,7 @@ def forward_kinematics(params: HandParams) -> Pose:
     palm = rot0[:, None] @ rots[:, 0:5]  # (N, 5, 3, 3)
     local = rots[:, 5:20].reshape(n, 5, 3, 3, 3)  # local rotation at each chain joint of each finger
     half = rots[:, 20:35].reshape(n, 5, 3, 3, 3)  # half-way rotations, for the frames at the joints
+    local, half = _twist(local, half, a[:, T.TWIST_SLICE])
     flex = a[:, _table_like(a)[0][5:20]].reshape(n, 5, 3)  # (N, 5, 3) flexion at the chain joints
 
     lengths = params.bones.reshape(n, 5, 4)  # (N, finger, [palm bone, bone1, bone2, bone3]) mm
@@ -119,3 +139,22 @@ def forward_kinematics(params: HandParams) -> Pose:
     ray = params.bones[:, 8:12].sum(-1)
     scale = ray / float(T.MEAN_BONE_LENGTHS[8:12].sum())
     return Pose(joints=joints, bone_frames=bone_frames, joint_frames=jframes, joint_flex=joint_flex, scale=scale)
+
+
+def joints_moved_by(with_bones: bool) -> np.ndarray:
+    """(D, 21) bool: which joints each parameter can move, for the flat layout rot (3), trans (3),
+    angles (NUM_ANGLES) [, bones (20)] that the least-squares fits use. Each finger's angles, twist,
+    palm deviation and bones move only that finger's four joints: a Jacobian sparsity pattern that
+    lets finite differences probe the five fingers at once (`lm.levenberg_marquardt`)."""
+    fingers = np.zeros((5, 21), dtype=bool)
+    for f in range(5):
+        fingers[f, 1 + 4 * f : 5 + 4 * f] = True
+    finger_of_angle = np.empty(T.NUM_ANGLES, dtype=np.int64)
+    finger_of_angle[T.PALM_SLICE] = np.repeat(np.arange(5), 2)
+    finger_of_angle[T.THUMB_SLICE] = 0
+    finger_of_angle[T.FINGER_SLICE] = 1 + np.arange(16) // 4
+    finger_of_angle[T.TWIST_SLICE] = np.arange(5)
+    rows = [np.ones((6, 21), dtype=bool), fingers[finger_of_angle]]
+    if with_bones:
+        rows.append(fingers[np.arange(20) // 4])
+    return np.concatenate(rows)

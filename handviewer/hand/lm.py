@@ -28,6 +28,7 @@ def levenberg_marquardt(
     iterations: int = 10,
     tolerance: float = 1e-5,
     good_enough: float = 0.0,
+    sparsity: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Minimise sum(residuals(x)^2) for each row of x independently.
 
@@ -40,6 +41,9 @@ def levenberg_marquardt(
     iterations: at most this many Jacobian evaluations after the first.
     tolerance : a row is done when a step changed its cost by less than this share.
     good_enough: a row is done when its cost is at most this (e.g. exact IK targets: nothing to polish).
+    sparsity  : optional (D, R) bool, which residuals each parameter can change at all. Parameters
+                whose residuals are disjoint are differenced together, one probe for each colour of a
+                greedy colouring (Curtis-Powell-Reid): a hand's five fingers cost one probe, not five.
     Returns (N, D): the best parameters found (never worse than the clipped start).
     """
     dtype = x.dtype
@@ -49,6 +53,7 @@ def levenberg_marquardt(
     high = None if high is None else high.to(x).expand(n, d)
     x = _clip(x, low, high)
     eye = torch.eye(d, dtype=x.dtype, device=x.device)
+    probes = _Probes(sparsity, d, x.device)
     damping = torch.full((n,), 1e-3, dtype=x.dtype, device=x.device)
     r = _call(residuals, x, torch.arange(n, device=x.device))
     cost = r.square().sum(-1)
@@ -56,7 +61,7 @@ def levenberg_marquardt(
     jac = r.new_zeros(n, r.shape[1], d)
     rows = torch.nonzero(active)[:, 0]  # the Jacobian only where there is something to do
     if len(rows):
-        _, jac[rows] = _residuals_and_jacobian(residuals, x[rows], rows, eye)
+        _, jac[rows] = _residuals_and_jacobian(residuals, x[rows], rows, probes)
     for _ in range(iterations):
         rows = torch.nonzero(active)[:, 0]
         if len(rows) == 0:
@@ -74,7 +79,7 @@ def levenberg_marquardt(
         system = a + (damping[rows, None, None] * diag[:, :, None] + 1e-9 * (1 + diag.amax(-1))[:, None, None]) * eye
         system = system + held[:, :, None] * eye
         trial = _clip(xa - torch.linalg.solve(system, g[..., None])[..., 0], lo, hi)
-        trial_r, trial_jac = _residuals_and_jacobian(residuals, trial, rows, eye)
+        trial_r, trial_jac = _residuals_and_jacobian(residuals, trial, rows, probes)
         trial_cost = trial_r.square().sum(-1)
         better = trial_cost < cost[rows]
         gain = (cost[rows] - trial_cost) / cost[rows].clamp_min(1e-30)
@@ -88,14 +93,49 @@ def levenberg_marquardt(
     return x.to(dtype)
 
 
-def _residuals_and_jacobian(residuals, x: torch.Tensor, problems: torch.Tensor, eye: torch.Tensor
+class _Probes:
+    """The finite-difference probes of a Jacobian: (C, D) directions, one per colour of parameters
+    whose residuals are disjoint, and how to read each parameter's column back from its colour's
+    difference. Without a sparsity pattern every parameter is its own colour (C = D)."""
+
+    def __init__(self, sparsity: torch.Tensor | None, d: int, device) -> None:
+        if sparsity is None:
+            self.colour = torch.arange(d, device=device)
+            self.mask = None
+        else:
+            pattern = torch.as_tensor(sparsity, dtype=torch.bool).cpu()
+            if pattern.ndim != 2 or pattern.shape[0] != d:
+                raise ValueError(f"sparsity must be (D={d}, R) bool, got {tuple(pattern.shape)}")
+            colours: list[torch.Tensor] = []  # residuals already touched by each colour
+            colour = []
+            for column in pattern:
+                k = next((i for i, used in enumerate(colours) if not bool((used & column).any())), len(colours))
+                if k == len(colours):
+                    colours.append(column.clone())
+                else:
+                    colours[k] |= column
+                colour.append(k)
+            self.colour = torch.tensor(colour, device=device)
+            self.mask = pattern.to(device)  # (D, R)
+        self.count = int(self.colour.max()) + 1 if d else 0
+        self.directions = torch.zeros(self.count, d, dtype=torch.float64, device=device)
+        self.directions[self.colour, torch.arange(d, device=device)] = 1.0
+
+
+def _residuals_and_jacobian(residuals, x: torch.Tensor, problems: torch.Tensor, probes: _Probes
                             ) -> tuple[torch.Tensor, torch.Tensor]:
     """(A, R) residuals at x (A, D) of `problems` (A,) and (A, R, D) their forward-difference
-    Jacobian, from one call on A * (D + 1) rows."""
+    Jacobian, from one call on A * (C + 1) rows (C probes, see `_Probes`)."""
     n, d = x.shape
-    probes = torch.cat([x[:, None], x[:, None] + JACOBIAN_STEP * eye], 1).reshape(n * (d + 1), d)
-    out = _call(residuals, probes, problems.repeat_interleave(d + 1)).reshape(n, d + 1, -1)
-    return out[:, 0], ((out[:, 1:] - out[:, :1]) / JACOBIAN_STEP).transpose(1, 2)
+    c = probes.count
+    shifted = x[:, None] + JACOBIAN_STEP * probes.directions.to(x.dtype)
+    points = torch.cat([x[:, None], shifted], 1).reshape(n * (c + 1), d)
+    out = _call(residuals, points, problems.repeat_interleave(c + 1)).reshape(n, c + 1, -1)
+    diff = (out[:, 1:] - out[:, :1]) / JACOBIAN_STEP  # (A, C, R)
+    columns = diff[:, probes.colour]  # (A, D, R): each parameter's colour's difference
+    if probes.mask is not None:
+        columns = columns * probes.mask.to(columns.dtype)
+    return out[:, 0], columns.transpose(1, 2)
 
 
 def _call(residuals, x: torch.Tensor, problems: torch.Tensor) -> torch.Tensor:

@@ -26,6 +26,7 @@ class MeshRig:
         self.anchor_weights2 = t(rig.anchor_weights2[blended])  # (B, 21)
         self.frame_index2 = t(rig.frame_index2[blended], torch.int64)  # (B,)
         self.offset2 = t(rig.offset2[blended])  # (B, 3)
+        self.faces = t(topology.faces, torch.int64)  # (F, 3), counter-clockwise from outside (right hand)
 
 
 def pose_vertices(pose: Pose, rig: MeshRig) -> torch.Tensor:

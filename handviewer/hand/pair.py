@@ -33,9 +33,11 @@ class PairParams:
         n = j.shape[0] // 2
         return torch.stack([j[:n], j[n:] * flip_x(j)], 1)
 
-    def joints_and_vertices(self, select: Callable[[torch.Tensor], torch.Tensor] | None = None
-                            ) -> tuple[torch.Tensor, torch.Tensor]:
+    def joints_and_vertices(self, select: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                            inset_mm: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
         """((N, 2, 21, 3), (N, 2, V, 3)) mm: joints and `plain`-mesh vertices, camera frame.
+        inset_mm > 0: each vertex moved that far inwards along its normal (the surface of a hand whose
+        flesh is pressed in by that much: what soft contact tolerates).
 
         select: a function of the posed joints (N, 2, 21, 3) mm -> (N,) bool, the frames whose
         vertices to pose (called without gradients); the others' are left 0. Posing vertices costs
@@ -53,11 +55,24 @@ class PairParams:
             v = pose.joints.new_zeros(2 * n, rig.offset.shape[0], 3).index_put((rows,), pose_vertices(some, rig))
         else:
             v = pose_vertices(pose, rig)
+        if inset_mm > 0:
+            v = v - inset_mm * vertex_normals(v, rig.faces)
         verts = torch.stack([v[:n], v[n:] * flip], 1)
         return joints, verts
 
     def detach(self) -> "PairParams":
         return PairParams(self.right.map(lambda t: t.detach().clone()), self.left.map(lambda t: t.detach().clone()))
+
+
+def vertex_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
+    """(N, V, 3) unit outward normals (area-weighted face normals) of right-hand meshes (N, V, 3) with
+    counter-clockwise faces (F, 3) long; 0 for a vertex of no face or of degenerate faces only."""
+    a, b, c = (vertices[:, faces[:, k]] for k in range(3))
+    face_normals = torch.cross(b - a, c - a, dim=-1)  # (N, F, 3), length = twice the area
+    normals = torch.zeros_like(vertices)
+    for k in range(3):
+        normals = normals.index_add(1, faces[:, k], face_normals)
+    return normals / normals.norm(dim=-1, keepdim=True).clamp_min(1e-9)
 
 
 def _plain_rig(dtype: torch.dtype, device) -> MeshRig:

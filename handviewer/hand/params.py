@@ -19,7 +19,7 @@ class HandParams:
     rot    : (N, 3) axis * angle, rad: rotation of the hand frame (x radial, y distal, z palmar).
     trans  : (N, 3) mm: wrist position.
     bones  : (N, 20) mm: bone lengths; bone b ends at joint b + 1.
-    angles : (N, 31) rad: joint angles, see `template.ANGLE_NAMES`.
+    angles : (N, 36) rad: joint angles, see `template.ANGLE_NAMES`.
     """
 
     rot: torch.Tensor
@@ -62,17 +62,22 @@ class HandParams:
 
     @staticmethod
     def from_numpy(arrays: dict[str, np.ndarray], device=None, dtype=torch.float32) -> "HandParams":
-        return HandParams(**{k: torch.as_tensor(np.asarray(arrays[k]), device=device, dtype=dtype) for k in ("rot", "trans", "bones", "angles")})
+        """From `numpy()`'s arrays; angles saved before the twists existed (31 per hand) get zero twists."""
+        values = {k: np.asarray(arrays[k]) for k in ("rot", "trans", "bones", "angles")}
+        missing = T.NUM_ANGLES - values["angles"].shape[-1]
+        if missing == T.TWIST_SLICE.stop - T.TWIST_SLICE.start:
+            values["angles"] = np.concatenate([values["angles"], np.zeros((*values["angles"].shape[:-1], missing))], -1)
+        return HandParams(**{k: torch.as_tensor(v, device=device, dtype=dtype) for k, v in values.items()})
 
 
 def limits(device=None, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
-    """Joint limits: (low (31,), high (31,)) rad."""
+    """Joint limits (`template.ANGLE_LIMITS`, anatomical): (low (36,), high (36,)) rad."""
     lim = on_device("angle_limits", lambda: T.ANGLE_LIMITS, device if device is not None else "cpu", dtype)
     return lim[:, 0], lim[:, 1]  # shared: not to be modified in place
 
 
 def clamp_angles(angles: torch.Tensor) -> torch.Tensor:
-    """(..., 31) rad clamped to the joint limits."""
+    """(..., 36) rad clamped to the joint limits."""
     low, high = limits(angles.device, angles.dtype)
     return torch.maximum(torch.minimum(angles, high), low)
 
@@ -95,8 +100,11 @@ def random_params(
     dtype=torch.float32,
     rotate: bool = True,
     shape_std: float = 0.07,
+    ranges: str = "typical",
 ) -> HandParams:
-    """Random plausible hands within the joint limits.
+    """Random plausible hands within joint ranges: `ranges` "typical" (`template.TYPICAL_LIMITS`, the
+    networks' training distribution; the default) or "anatomical" (`template.ANGLE_LIMITS`, the
+    extremes a real hand reaches, e.g. to test the mesh over everything IK may produce).
 
     Flexion angles are uniform within their limits, except that DIP flexion follows PIP flexion
     (about 2/3 of it, as tendons couple them); finger abduction follows a common spread plus a
@@ -104,10 +112,15 @@ def random_params(
     varies by `shape_std` (relative) and each bone by 4 % on top. `rotate`: uniform random global
     rotation, else the identity. Translation is zero.
     """
+    table = {"typical": T.TYPICAL_LIMITS, "anatomical": T.ANGLE_LIMITS}.get(ranges)
+    if table is None:
+        raise ValueError(f"ranges must be 'typical' or 'anatomical', got {ranges!r}")
     g = np.random.default_rng(seed)
-    low, high = T.ANGLE_LIMITS[:, 0], T.ANGLE_LIMITS[:, 1]
-    u = g.uniform(size=(n, T.NUM_ANGLES))
-    angles = low + u * (high - low)
+    low, high = table[:, 0], table[:, 1]
+    base = T.TWIST_SLICE.start  # the twists are drawn last, so that a seed gives the hands it always gave
+    u = g.uniform(size=(n, base))
+    angles = np.zeros((n, T.NUM_ANGLES))
+    angles[:, :base] = low[:base] + u * (high[:base] - low[:base])
     angles[:, T.PALM_SLICE] *= 0.6
     # Finger abduction (MCP abd of index..pinky): a shared spread s in [-1, 1].
     spread = g.uniform(-1.0, 1.0, size=(n, 1))
@@ -129,6 +142,8 @@ def random_params(
         rot = _quaternion_to_axis_angle_np(q)
     else:
         rot = np.zeros((n, 3))
+    if ranges == "anatomical":
+        angles[:, T.TWIST_SLICE] = g.uniform(low[T.TWIST_SLICE], high[T.TWIST_SLICE], size=(n, 5))
     t = lambda a: torch.as_tensor(a, device=device, dtype=dtype)  # noqa: E731
     return HandParams(rot=t(rot), trans=t(np.zeros((n, 3))), bones=t(bones), angles=t(angles))
 

@@ -57,8 +57,11 @@ def sample_points(vertices: torch.Tensor, faces: torch.Tensor, count: int, gener
     return torch.cat([uniform, noisy], dim=1)
 
 
-def generate(hands: int, seed: int, points_per_hand: int = 8192, chunk: int = 64) -> Generator[tuple[float, str], None, OccupancyData]:
-    """Make `hands` labelled hands; yields (fraction, message) progress, returns the data."""
+def generate(hands: int, seed: int, points_per_hand: int = 8192, chunk: int = 64,
+             anatomical_share: float = 0.0) -> Generator[tuple[float, str], None, OccupancyData]:
+    """Make `hands` labelled hands; yields (fraction, message) progress, returns the data.
+    anatomical_share: the share of hands drawn over the anatomical joint ranges (twisted fingers,
+    per-person palms: what IK fits to real hands) instead of the typical ones."""
     model = HandModel("plain")
     faces = torch.as_tensor(model.faces)
     g = torch.Generator().manual_seed(seed)
@@ -66,6 +69,12 @@ def generate(hands: int, seed: int, points_per_hand: int = 8192, chunk: int = 64
     for start in range(0, hands, chunk):
         n = min(chunk, hands - start)
         params = model.random_params(n, seed=seed * 1_000_003 + start)
+        if anatomical_share > 0:
+            wide = model.random_params(n, seed=seed * 1_000_003 + start + 500_000_000, ranges="anatomical")
+            take = torch.rand(n, generator=g) < anatomical_share
+            params = params.map(lambda t: t.clone())
+            for name, value in wide.tensors().items():
+                params.tensors()[name][take] = value[take]
         with torch.no_grad():
             joints, verts = model.forward(params)
             pts = sample_points(verts, faces, points_per_hand, g)
@@ -78,13 +87,15 @@ def generate(hands: int, seed: int, points_per_hand: int = 8192, chunk: int = 64
     return OccupancyData(np.concatenate(out_p), np.concatenate(out_in), np.concatenate(out_j))
 
 
-def cached(hands: int, seed: int, points_per_hand: int = 8192) -> Generator[tuple[float, str], None, OccupancyData]:
+def cached(hands: int, seed: int, points_per_hand: int = 8192, anatomical_share: float = 0.0
+           ) -> Generator[tuple[float, str], None, OccupancyData]:
     """`generate`, stored in the user cache so that a second run (or a resumed one) loads it at once."""
-    path = cache_dir("occupancy") / f"data_v{DATA_VERSION}_{hands}_{seed}_{points_per_hand}.npz"
+    mix = f"_anat{anatomical_share:g}" if anatomical_share > 0 else ""
+    path = cache_dir("occupancy") / f"data_v{DATA_VERSION}_{hands}_{seed}_{points_per_hand}{mix}.npz"
     if path.exists():
         with np.load(path) as f:
             return OccupancyData(f["points"], f["inside"], f["joints"])
-    data = yield from generate(hands, seed, points_per_hand)
+    data = yield from generate(hands, seed, points_per_hand, anatomical_share=anatomical_share)
     with atomic_write(path, binary=True) as f:  # a file object: np.savez adds no suffix
         np.savez(f, points=data.points, inside=data.inside, joints=data.joints)
     return data

@@ -13,15 +13,17 @@ from handviewer.hand import HandModel
 
 @torch.no_grad()
 def grid_iou(net, hands: int = 200, seed: int = 987_654, resolution: int = 50, shell_mm: float = 5.0,
-             device=None) -> Generator[tuple[float, str], None, dict]:
+             device=None, ranges: str = "typical") -> Generator[tuple[float, str], None, dict]:
     """Per-hand IoU between the network (p > 0.5) and the exact inside test on a resolution^3 grid
     spanning each `plain` mesh's bounding box, for `hands` random hands from `seed` (not the training
-    seeds). Also the IoU restricted to grid points within `shell_mm` of the surface, where errors matter.
+    seeds) drawn over `ranges` ("typical": the training distribution; "anatomical": the joint limits,
+    twists included). Also the IoU restricted to grid points within `shell_mm` of the surface, where
+    errors matter.
     Yields progress; returns {"iou": (H,), "shell_iou": (H,)} as numpy arrays.
     """
     model = HandModel("plain")
     faces = torch.as_tensor(model.faces)
-    params = model.random_params(hands, seed=seed)
+    params = model.random_params(hands, seed=seed, ranges=ranges)
     joints, verts = model.forward(params)
     ious, shells = [], []
     for h in range(hands):

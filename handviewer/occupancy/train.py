@@ -31,6 +31,8 @@ class TrainConfig:
     device: str = "auto"
     checkpoint_every: int = 250
     net: OccupancyConfig = field(default_factory=OccupancyConfig)
+    anatomical_share: float = 0.0  # share of training hands over the anatomical ranges (see occ_data.generate)
+    init: str | None = None  # start from these weights (fine-tuning) instead of from scratch
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -43,10 +45,17 @@ def train(cfg: TrainConfig, out: Path, checkpoint: Path | None = None) -> Genera
     """
     device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
-    train_data = yield from scaled(occ_data.cached(cfg.hands, cfg.seed), 0.0, 0.09, "data")
-    val_data = yield from scaled(occ_data.cached(cfg.val_hands, cfg.seed + 10_000), 0.09, 0.1, "validation data")
+    share = cfg.anatomical_share
+    train_data = yield from scaled(occ_data.cached(cfg.hands, cfg.seed, anatomical_share=share), 0.0, 0.09, "data")
+    val_data = yield from scaled(occ_data.cached(cfg.val_hands, cfg.seed + 10_000, anatomical_share=share), 0.09, 0.1,
+                                 "validation data")
 
     net = OccupancyNetwork(cfg.net).to(device)
+    if cfg.init is not None:
+        start = load_weights(Path(cfg.init))
+        if start.cfg != net.cfg:
+            raise ValueError(f"--init weights have another architecture ({start.cfg}) than asked for ({net.cfg})")
+        net.load_state_dict(start.state_dict())
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     sched = cosine_schedule(opt, cfg.steps)
     g = torch.Generator().manual_seed(cfg.seed)

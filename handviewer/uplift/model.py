@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from handviewer.hand import template as T
 from handviewer.hand.params import HandParams
@@ -56,10 +57,11 @@ class UpliftNet(nn.Module):
         self.stem = nn.Linear(INPUT_SIZE, h)
         self.blocks = nn.Sequential(*[_Block(h) for _ in range(self.cfg.blocks)])
         self.norm = nn.LayerNorm(h)
-        self.head_pose = nn.Linear(h, 6 + T.NUM_ANGLES)  # rotation (6D) + angles
+        self.head_pose = nn.Linear(h, 6 + T.NUM_NETWORK_ANGLES)  # rotation (6D) + angles (no twists)
         self.head_bones = nn.Linear(h, 20)
         self.head_offset = nn.Linear(h, 3)
-        lo, hi = torch.as_tensor(T.ANGLE_LIMITS[:, 0]), torch.as_tensor(T.ANGLE_LIMITS[:, 1])
+        typical = T.TYPICAL_LIMITS[: T.NUM_NETWORK_ANGLES]
+        lo, hi = torch.as_tensor(typical[:, 0]), torch.as_tensor(typical[:, 1])
         self.register_buffer("angle_lo", lo.float(), persistent=False)
         self.register_buffer("angle_hi", hi.float(), persistent=False)
         self.register_buffer("mean_bones", torch.as_tensor(T.MEAN_BONE_LENGTHS).float(), persistent=False)
@@ -69,6 +71,7 @@ class UpliftNet(nn.Module):
         pose = self.head_pose(f)
         rot = matrix_to_axis_angle(rotation_6d_to_matrix(pose[:, :6] + _IDENTITY_6D.to(pose)))
         angles = self.angle_lo + (self.angle_hi - self.angle_lo) * torch.sigmoid(pose[:, 6:])
+        angles = F.pad(angles, (0, T.NUM_ANGLES - T.NUM_NETWORK_ANGLES))  # twists 0, as in its training hands
         bones = self.mean_bones * torch.exp(0.3 * torch.tanh(self.head_bones(f)))
         params = HandParams(rot=rot, trans=torch.zeros_like(rot), bones=bones, angles=angles)
         return params, self.head_offset(f)

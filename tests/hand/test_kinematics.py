@@ -90,10 +90,13 @@ def test_bad_parameter_shapes_are_refused():
 
 def test_fk_matches_the_joint_by_joint_chain_of_its_definition():
     """FK builds all rotations in one batched call (for speed); it must still be the anatomical chain:
-    palm bone = rest frame @ flex_abd, then per finger joint flex_abd (MCP / thumb CMC, MCP) or rot_x."""
+    palm bone = rest frame @ flex_abd, then per finger joint flex_abd (MCP / thumb CMC, MCP) or rot_x,
+    the proximal phalanx turned about its own axis by the finger's twist."""
+    from handviewer.hand.kinematics import _rot_y
     from handviewer.hand.rotations import flex_abd, rot_x
 
-    p = HandModel(dtype=torch.float64).random_params(50, seed=5)
+    p = HandModel(dtype=torch.float64).random_params(50, seed=5, ranges="anatomical")
+    assert float(p.angles[:, T.TWIST_SLICE].abs().mean()) > 0.1  # the twists are exercised
     a, lengths = p.angles, p.bones.reshape(-1, 5, 4)
     rot0 = axis_angle_to_matrix(p.rot)
     rest = torch.as_tensor(T.PALM_REST_FRAMES)
@@ -105,6 +108,8 @@ def test_fk_matches_the_joint_by_joint_chain_of_its_definition():
         else:
             b = 15 + 4 * (f - 1)
             local = [flex_abd(a[:, b], a[:, b + 1] + float(T.FINGER_SPLAY[f - 1])), rot_x(a[:, b + 2]), rot_x(a[:, b + 3])]
+        mcp = 1 if f == 0 else 0  # the thumb's chain starts at its CMC joint
+        local[mcp] = local[mcp] @ _rot_y(a[:, 31 + f])
         position = p.trans + frame[..., :, 1] * lengths[:, f, :1]
         expected.append(position)
         for k in range(3):
@@ -112,3 +117,16 @@ def test_fk_matches_the_joint_by_joint_chain_of_its_definition():
             position = position + frame[..., :, 1] * lengths[:, f, k + 1 : k + 2]
             expected.append(position)
     assert torch.allclose(forward_kinematics(p).joints, torch.stack(expected, 1), atol=1e-9)
+
+
+def test_twist_turns_the_hinge_plane_not_the_first_bone():
+    """A finger's twist turns it about its first bone: that bone's end stays, the bent tip moves."""
+    model = HandModel(dtype=torch.float64)
+    p = model.default_params(1)
+    p.angles[:, 15 + 2] = 1.2  # index PIP bent
+    twisted = p.map(lambda t: t.clone())
+    twisted.angles[:, 32] = 0.3  # index twist
+    j0, j1 = model.joints(p)[0], model.joints(twisted)[0]
+    assert torch.allclose(j0[:7], j1[:7], atol=1e-9)  # wrist, thumb, index MCP and PIP unchanged
+    assert (j1[7:9] - j0[7:9]).norm(dim=-1).min() > 5.0  # DIP and tip swing sideways
+    assert torch.allclose(j0[9:], j1[9:], atol=1e-9)  # other fingers unchanged

@@ -15,12 +15,14 @@ def test_vertex_counts_match_the_paper_scale(detail, expected):
     assert model.faces.shape == (2 * model.num_vertices - 4, 3)  # closed genus-0 triangle mesh (Euler)
 
 
+@pytest.mark.parametrize("ranges", ["typical", "anatomical"])
 @pytest.mark.parametrize("detail", ["plain", "refined"])
-def test_watertight_consistent_and_positive_volume_on_1000_random_poses(detail):
+def test_watertight_consistent_and_positive_volume_on_1000_random_poses(detail, ranges):
+    """Over the synthetic hands' ranges and over everything IK and refinement may produce."""
     model = HandModel(detail)
     report = check_closed_manifold(model.faces)
     assert report["is_watertight"] and report["is_winding_consistent"] and report["euler_characteristic"] == 2
-    params = model.random_params(1000, seed=123)
+    params = model.random_params(1000, seed=123, ranges=ranges)
     verts = model.vertices(params).double()
     volumes = mesh_volume(verts, torch.as_tensor(model.faces))
     assert (volumes > 100e3).all(), volumes.min()  # > 100 cm^3: no inverted or collapsed hand
