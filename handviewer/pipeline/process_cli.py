@@ -11,6 +11,7 @@ from pathlib import Path
 
 from handviewer.devices import AUTO_CUDA_MIN_BATCH
 from handviewer.intersect.names import POINT_SETS
+from handviewer.intersect.resolved import CONTACT_DEPTH_MM
 from handviewer.pipeline.settings import DEVICE_NAMES, RefineSettings
 from handviewer.progress import TextProgress, drain
 
@@ -40,6 +41,10 @@ def register(sub) -> None:
                    help="skip the per-frame intersection metrics (intersection volume, penetration, occupancy "
                         "count); reprojection and displacement are still written")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier export in --out")
+    p.add_argument("--contact-mm", type=float, default=CONTACT_DEPTH_MM,
+                   help="soft contact: how deep (mm) one hand may press into the other before refinement pushes "
+                        "them apart (default: %(default)s, the depth the metrics tolerate when they call a pair "
+                        "resolved)")
     p.add_argument("--device", choices=list(DEVICE_NAMES), default="auto",
                    help=f"where uplift, IK and refinement run: auto = CUDA where torch sees a device and --batch is at "
                         f"least {AUTO_CUDA_MIN_BATCH} (smaller batches are faster on the CPU), else the CPU "
@@ -54,7 +59,7 @@ def _run(args) -> int:
     apply_thread_choice()  # one thread when other jobs hold the cores (torch's default then collapses)
 
     settings = RefineSettings(point_set=args.point_set, both_hands=not args.single, weight=args.weight,
-                              steps=args.steps, device=args.device, safe_mode=args.safe)
+                              steps=args.steps, device=args.device, safe_mode=args.safe, contact_mm=args.contact_mm)
     gen = process_video(args.video, args.out, args.keypoints, args.predictions, args.camera, settings,
                         args.batch, args.meshes, not args.no_metrics, args.overwrite)
     summary = drain(gen, TextProgress("process"))

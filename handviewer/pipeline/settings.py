@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 from handviewer.intersect.names import POINT_SETS
+from handviewer.intersect.resolved import CONTACT_DEPTH_MM
 
 # Where the batched work runs: "auto" is CUDA when torch sees a device, else the CPU.
 DEVICE_NAMES = ("auto", "cpu", "cuda")
@@ -30,6 +31,11 @@ class RefineSettings:
                 `Pipeline.device_for`), "cpu" or "cuda" (in the app, "cuda" falls back to the CPU with a
                 warning where torch sees no CUDA device; `handviewer process` stops with an error).
     safe_mode : IHMR-style: keep a step only if both intersection and joint error drop.
+    contact_mm: soft contact: how deep (mm) one hand may press into the other before refinement
+                pushes them apart (the "mesh" point set tests each vertex this far inside its own
+                surface). Real hands in firm contact compress each other's flesh; 0 demands a gap-free
+                but overlap-free pair. Default: `intersect.resolved.CONTACT_DEPTH_MM`, the same
+                tolerance the metrics use to call a pair resolved.
     """
 
     point_set: str = "mesh"
@@ -38,6 +44,7 @@ class RefineSettings:
     steps: int = 40
     device: str = "auto"
     safe_mode: bool = False
+    contact_mm: float = CONTACT_DEPTH_MM
 
     def __post_init__(self) -> None:
         if self.point_set not in POINT_SETS:
@@ -48,3 +55,5 @@ class RefineSettings:
             raise ValueError("steps must be >= 0")
         if not (math.isfinite(self.weight) and self.weight >= 0):
             raise ValueError(f"weight must be a finite number >= 0, got {self.weight}")
+        if not (math.isfinite(self.contact_mm) and 0 <= self.contact_mm <= 10):
+            raise ValueError(f"contact_mm must be a depth between 0 and 10 mm, got {self.contact_mm}")

@@ -1,24 +1,36 @@
-"""Per-frame refinement: move both hands' poses (bone lengths held) to resolve intersections while
-staying true to the 2D keypoints and the initial 3D estimate.
+"""Per-frame refinement: move both hands' poses (bone lengths and palm layout held) to resolve
+intersections while staying true to the 2D keypoints and the initial 3D estimate.
 
 Minimises  weight * intersection loss + reprojection error + distance to the initial estimate,
-each frame on its own, with joint limits enforced by projection after every step. "Safe" mode
-(after IHMR) optimises one parameter group at a time and keeps a group's change for a frame only
-if the intersection loss went down, the reprojection error (when 2D keypoints are given) did not go
-up, and the hands stay within `SAFE_BUDGET_MM` (mean joint displacement) of the initial estimate.
+each frame on its own, with joint limits enforced by projection after every step:
+1. the data terms alone (Levenberg-Marquardt);
+2. the push, on the frames whose hands touch: placement first (rotation and translation of both
+   hands), the finger joints only for frames still touching after PLACEMENT_SHARE of the steps, at a
+   lower rate. Soft contact is allowed: the loss tests each vertex `settings.contact_mm` inside its
+   own hand's surface, so hands pressed together by less than that are not pushed;
+3. the relax: back towards the data fit as far as the hands stay apart (a line search);
+then the exact metrics (`intersect.resolved`) check the pushed frames, and those still intersecting
+go round again with half the inset (EXACT_ROUNDS in all).
+"Safe" mode (after IHMR) optimises one parameter group at a time and keeps a group's change for a
+frame only if the intersection loss went down, the reprojection error (when 2D keypoints are given)
+did not go up, and the hands stay within `SAFE_BUDGET_MM` (mean joint displacement) of the initial
+estimate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import replace
 
+import numpy as np
 import torch
 
 from handviewer.device_constants import flip_x
-from handviewer.hand.kinematics import forward_kinematics
+from handviewer.hand.kinematics import forward_kinematics, joints_moved_by
 from handviewer.hand.lm import levenberg_marquardt
 from handviewer.hand.pair import PairParams
 from handviewer.hand.params import HandParams, clamp_angles, limits
+from handviewer.hand.template import PALM_SLICE
 from handviewer.intersect import boxes_overlap
 from handviewer.pipeline.settings import RefineSettings
 from handviewer.refine.energy import (
@@ -31,10 +43,25 @@ SAFE_GROUPS = (("trans",), ("rot",), ("angles",))
 POSE_FIELDS = ("rot", "trans", "angles")
 # Levenberg-Marquardt iterations of the data fit (each one batched FK call); it converges in 3-8.
 DATA_FIT_ITERATIONS = 12
-# After the intersection steps, a pushed frame moves back towards its data fit by the largest of
-# these fractions of the way at which its hands stay apart (`_relax`).
-RELAX_FRACTIONS = (0.8, 0.6, 0.4, 0.2)
+# After the intersection steps, a pushed frame moves back towards its data fit as far as its hands
+# stay apart: a search over these fractions of the way (one network call), then RELAX_REFINE more
+# between the best one and the next (`_relax`).
+RELAX_FRACTIONS = (1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125)
+RELAX_REFINE = 3
 _LR = {"trans": 1.0, "rot": 0.01, "angles": 0.02}
+# Placement first: the push moves only the hands' placement (rot, trans) for this share of the step
+# budget; a frame still touching after it may then also bend its joints, at ANGLE_LR_LATE (a
+# quarter of the old rate: the joints move only as far as the contact needs). The palm's angles
+# (the per-person palm layout, a shape) are held, like the bone lengths.
+PLACEMENT_SHARE = 0.5
+ANGLE_LR_LATE = 0.005
+# Adam's epsilon: a parameter whose gradient is far below this barely moves. With torch's default
+# (1e-8) Adam moves every parameter by about one learning rate per step whatever its gradient, so a
+# gradient of float noise (a hand pushed where the occupancy is flat) took full steps, and a frame
+# refined in a batch could end millimetres from the same frame refined alone.
+ADAM_EPS = 0.1
+# Rounds of push and relax: after each, the frames the exact metrics still call intersecting go again.
+EXACT_ROUNDS = 3
 SAFE_BUDGET_MM = 5.0
 # A frame whose intersection term is below QUIET_LOSS (e.g. 10 points at p = 0.01) counts as not
 # touching.
@@ -50,15 +77,18 @@ def refine(
     weights: EnergyWeights | None = None,
 ) -> Generator[tuple[float, str], None, PairParams]:
     """Refine N frames at once, each frame on its own (a batch gives each frame what refining it
-    alone would, up to float rounding).
+    alone would, up to float rounding; a frame that needs a second round, a deep overlap the exact
+    metrics still call intersecting, may end a few millimetres apart: each round restarts from a pose
+    that rounding has moved, and a deep push is sensitive to its start).
 
     start: initial parameters (both hands present in every frame; frames with a missing hand should
     not be passed). keypoints (N, 2, 21, 3) px + confidence or None; K (N, 3, 3) or None.
     settings.weight multiplies the intersection term; weights: the data terms' scales (default
     `EnergyWeights()`). Yields progress; closing the generator stops at the next step. Returns the
-    refined parameters. Three stages: the data terms alone (Levenberg-Marquardt), Adam on the frames
-    whose hands touch, each until its hands are apart (at most `settings.steps` steps), then those
-    frames back towards their data fit as far as their hands stay apart.
+    refined parameters. Three stages (see the module docstring): the data terms alone
+    (Levenberg-Marquardt), Adam on the frames whose hands touch, each until its hands are apart (at
+    most `settings.steps` steps a round), then those frames back towards their data fit as far as
+    their hands stay apart; frames the exact metrics still call intersecting go round again.
     """
     weights = weights or EnergyWeights()
     with torch.no_grad():
@@ -75,22 +105,60 @@ def refine(
         yield 0.0, "refining: fitting the keypoints"
         pair = fit_data_terms(pair, initial, keypoints, K, weights)
     fitted = _flatten(pair)
-    # 2. Adam on the frames whose hands touch, each until it no longer does.
-    pair, touched, live, done, steps = yield from _push_apart(net, pair, initial, keypoints, K, settings, weights)
-    # 3. Adam's push moves every parameter, more than resolving the contact needs: take the pushed
-    # frames back towards their data fit as far as their hands stay apart.
-    if bool(touched.any()):
+    # 2. Adam on the frames whose hands touch, each until it no longer does; 3. back towards the data
+    # fit as far as the hands stay apart. The network's verdict is approximate near the surface: a
+    # frame that the exact metrics still call intersecting goes round again with half the inset.
+    todo, total = None, 0
+    for round_ in range(EXACT_ROUNDS):
+        pair, touched, live, done, steps = yield from _push_apart(net, pair, initial, keypoints, K, settings,
+                                                                  weights, todo)
+        total += steps
+        if not bool(touched.any()):
+            break
         # Frames done earlier kept drifting on Adam's momentum (zero gradient, nonzero update):
         # they take their pose from the step they were done; frames still touching, their last.
         x = torch.where((touched & ~live)[:, None], done, _flatten(pair))
         pair = _relax(net, _unflatten(x, pair.right.bones.detach(), pair.left.bones.detach()), fitted, touched,
                       settings, weights)
-    yield 1.0, f"refining: done after {steps} steps"
+        if round_ + 1 == EXACT_ROUNDS or settings.point_set != "mesh":
+            break
+        todo = touched & exact_intersecting(pair, touched)
+        if not bool(todo.any()):
+            break
+        settings = replace(settings, contact_mm=0.5 * settings.contact_mm)
+    yield 1.0, f"refining: done after {total} steps"
     return pair.detach()
 
 
-def _push_apart(net, pair: PairParams, initial, keypoints, K, settings: RefineSettings, weights: EnergyWeights):
-    """Stage 2 of `refine`: Adam on the frames whose hands touch, each until they no longer do.
+def exact_intersecting(pair: PairParams, frames: torch.Tensor) -> torch.Tensor:
+    """(N,) bool: the frames among `frames` ((N,) bool) whose plain meshes intersect by the exact
+    metrics (manifold3d) beyond soft contact (`intersect.resolved.is_intersecting`)."""
+    from handviewer.hand.model import topology
+    from handviewer.intersect.metrics import exact_intersection, penetration_depths
+    from handviewer.intersect.resolved import is_intersecting
+
+    out = torch.zeros_like(frames)
+    idx = torch.nonzero(frames)[:, 0]
+    if len(idx) == 0:
+        return out
+    with torch.no_grad():
+        _, verts = PairParams(pair.right[idx], pair.left[idx]).joints_and_vertices()
+    verts = verts.double().cpu().numpy()
+    faces = topology("plain").faces
+    faces_left = faces[:, ::-1].copy()
+    for k, i in enumerate(idx.tolist()):
+        body = exact_intersection(verts[k, 0], faces, verts[k, 1], faces_left)
+        if body is None:  # manifold3d refused a mesh: let the network's verdict stand
+            continue
+        depth = penetration_depths(verts[k, 0], faces, verts[k, 1], faces_left)[1]
+        out[i] = is_intersecting(body.volume_mm3 / 1000.0, depth)
+    return out
+
+
+def _push_apart(net, pair: PairParams, initial, keypoints, K, settings: RefineSettings, weights: EnergyWeights,
+                candidates: torch.Tensor | None = None):
+    """Stage 2 of `refine`: Adam on the frames whose hands touch, each until they no longer do;
+    candidates (N,) bool: only these frames may be pushed (None: all).
 
     Every frame sits at the minimum of its data terms (stage 1), so only the touching ones have
     anything left to do, and only they enter the energy: Adam moves a parameter by about one
@@ -107,14 +175,22 @@ def _push_apart(net, pair: PairParams, initial, keypoints, K, settings: RefineSe
     live = touched.clone()  # touched and not yet apart
     done = _flatten(pair)
     tensors = [getattr(h, n).requires_grad_(True) for h in (pair.right, pair.left) for n in POSE_FIELDS]
-    opt = torch.optim.Adam([{"params": [t], "lr": _LR[n]} for t, n in zip(tensors, POSE_FIELDS * 2)])
+    groups = [{"params": [t], "lr": _LR[n] if n != "angles" else 0.0, "name": n} for t, n in zip(tensors, POSE_FIELDS * 2)]
+    opt = torch.optim.Adam(groups, eps=ADAM_EPS)
+    placement_steps = int(round(PLACEMENT_SHARE * settings.steps))
+    palm = [h.angles[:, PALM_SLICE].detach().clone() for h in (pair.right, pair.left)]
     steps = 0
     for step in range(settings.steps):
+        if step == placement_steps:  # frames still touching may now bend their joints too
+            for group in opt.param_groups:
+                if group["name"] == "angles":
+                    group["lr"] = ANGLE_LR_LATE
         opt.zero_grad(set_to_none=True)
         data, inter = _energy(net, pair, initial, keypoints, K, settings, weights, live if step else None)
         touching = inter.detach() >= QUIET_LOSS
         if step == 0:
-            touched, live = touching, touching
+            touched = touching if candidates is None else touching & candidates
+            live = touched
         # A frame is done at the first step its hands no longer touch: further steps could only
         # trade its data terms against an intersection term that is already ~0 (stage 3 does that
         # faster). Frames are independent (Adam is elementwise), so each stops on its own.
@@ -124,7 +200,7 @@ def _push_apart(net, pair: PairParams, initial, keypoints, K, settings: RefineSe
             break
         torch.where(live, data + settings.weight * inter, 0.0).sum().backward()
         opt.step()
-        _clamp(pair)
+        _clamp(pair, palm)
         steps = step + 1
         yield steps / max(settings.steps, 1), f"refining: step {steps}/{settings.steps}"
     return pair, touched, live, done, steps
@@ -159,7 +235,11 @@ def fit_data_terms(pair: PairParams, initial: torch.Tensor, keypoints: torch.Ten
     free = torch.full((6,), float("inf"), dtype=torch.float64, device=initial.device)
     start = torch.cat([getattr(hands, name) for name in POSE_FIELDS], 1)
     with torch.no_grad():
-        x = levenberg_marquardt(residuals, start, torch.cat([-free, low]), torch.cat([free, high]), iterations)
+        moved = joints_moved_by(with_bones=False)  # (D, 21); residuals: 3D (21 x 3), then 2D (21 x 2)
+        with_2d = kp is not None and cam is not None and weights.reprojection > 0
+        pattern = np.concatenate([np.repeat(moved, 3, axis=1)] + ([np.repeat(moved, 2, axis=1)] if with_2d else []), 1)
+        x = levenberg_marquardt(residuals, start, torch.cat([-free, low]), torch.cat([free, high]), iterations,
+                                sparsity=torch.as_tensor(pattern))
     fitted = _hand(x.to(hands.angles.dtype), hands.bones)
     return PairParams(fitted[:n], fitted[n:]).detach()
 
@@ -181,23 +261,39 @@ def _hand(x: torch.Tensor, bones: torch.Tensor) -> HandParams:
 
 
 def _relax(net, pair: PairParams, fitted: torch.Tensor, frames: torch.Tensor, settings, weights) -> PairParams:
-    """Move each of `frames` ((N,) bool) from its refined pose towards `fitted` ((N, 74), its data
-    fit; see `_flatten`), by the largest of RELAX_FRACTIONS of the way at which its hands do not
-    touch (intersection term < QUIET_LOSS); frames where none qualifies stay as they are.
-    One network call on all candidates."""
+    """Move each of `frames` ((N,) bool) from its refined pose towards `fitted` ((N, D), its data fit;
+    see `_flatten`) as far as its hands do not touch (intersection term < QUIET_LOSS): the largest of
+    RELAX_FRACTIONS of the way that keeps them apart, then a bisection between it and the next
+    fraction (RELAX_REFINE halvings). Frames where no fraction qualifies stay as they are. One network
+    call per round on all candidates of all frames."""
     idx = torch.nonzero(frames)[:, 0]
     sub = PairParams(pair.right[idx], pair.left[idx])
-    x0 = _flatten(sub)
-    t = torch.tensor(RELAX_FRACTIONS, dtype=x0.dtype, device=x0.device)
-    xs = x0[:, None] + t[:, None] * (fitted[idx] - x0)[:, None]  # (F, C, 74)
-    rep = len(RELAX_FRACTIONS)
-    candidates = _unflatten(xs.reshape(-1, x0.shape[1]), sub.right.bones.repeat_interleave(rep, 0),
-                            sub.left.bones.repeat_interleave(rep, 0))
-    with torch.no_grad():
-        apart = (_intersection(net, candidates, settings, weights) < QUIET_LOSS).reshape(-1, rep)
-    best = xs[torch.arange(len(idx), device=xs.device), apart.to(torch.uint8).argmax(1)]  # fractions fall
-    x = torch.where(apart.any(1)[:, None], best, x0)
-    chosen, out = _unflatten(x, sub.right.bones, sub.left.bones), pair.detach()
+    x0, goal = _flatten(sub), fitted[idx]
+    bones = (sub.right.bones, sub.left.bones)
+
+    def apart(t: torch.Tensor) -> torch.Tensor:
+        """t (F, C) fractions -> (F, C) bool: whether the hands are apart that far towards the fit."""
+        xs = x0[:, None] + t[..., None] * (goal - x0)[:, None]
+        c = t.shape[1]
+        candidates = _unflatten(xs.reshape(-1, x0.shape[1]), bones[0].repeat_interleave(c, 0),
+                                bones[1].repeat_interleave(c, 0))
+        with torch.no_grad():
+            return (_intersection(net, candidates, settings, weights) < QUIET_LOSS).reshape(-1, c)
+
+    grid = torch.tensor(RELAX_FRACTIONS, dtype=x0.dtype, device=x0.device).expand(len(idx), -1)
+    ok = apart(grid)  # fractions fall: the first True is the largest
+    found = ok.any(1)
+    first = ok.to(torch.uint8).argmax(1)
+    rows = torch.arange(len(idx), device=x0.device)
+    good = torch.where(found, grid[rows, first], torch.zeros_like(grid[:, 0]))  # apart at `good`
+    step = 1.0 / len(RELAX_FRACTIONS)
+    bad = (good + step).clamp(max=1.0)  # not apart there (or the end of the way)
+    for _ in range(RELAX_REFINE):
+        mid = 0.5 * (good + bad)
+        mid_ok = apart(mid[:, None])[:, 0] & found
+        good, bad = torch.where(mid_ok, mid, good), torch.where(mid_ok, bad, mid)
+    x = torch.where(found[:, None], x0 + good[:, None] * (goal - x0), x0)
+    chosen, out = _unflatten(x, *bones), pair.detach()
     for src, dst in ((chosen.right, out.right), (chosen.left, out.left)):
         for name in POSE_FIELDS:
             getattr(dst, name)[idx] = getattr(src, name)
@@ -208,7 +304,7 @@ def _intersection(net, pair: PairParams, settings, weights, joints=None, verts=N
     """(N,) intersection term of the settings' variant (posing the plain meshes when it needs them);
     frames (N,) bool: evaluate only these (the others get 0)."""
     if settings.point_set == "mesh" and verts is None:
-        joints, verts = pair.joints_and_vertices()
+        joints, verts = pair.joints_and_vertices(inset_mm=settings.contact_mm)
     elif joints is None:
         joints = pair.joints()
     return intersection_term(net, joints, settings.point_set, settings.both_hands, verts, weights.margin_logit,
@@ -218,7 +314,8 @@ def _intersection(net, pair: PairParams, settings, weights, joints=None, verts=N
 def _energy(net, pair, initial, keypoints, K, settings, weights, frames=None) -> tuple[torch.Tensor, torch.Tensor]:
     """(N,) data terms and (N,) intersection term (0 for frames not in `frames`, when given), unweighted."""
     use_mesh = settings.weight > 0 and settings.point_set == "mesh"
-    joints, verts = pair.joints_and_vertices(_touching(frames)) if use_mesh else (pair.joints(), None)
+    joints, verts = (pair.joints_and_vertices(_touching(frames), inset_mm=settings.contact_mm) if use_mesh
+                     else (pair.joints(), None))
     e = data_terms(joints, initial, keypoints, K, weights)
     inter = torch.zeros_like(e)
     if settings.weight > 0:
@@ -237,10 +334,13 @@ def _touching(frames: torch.Tensor | None):
     return select
 
 
-def _clamp(pair: PairParams) -> None:
+def _clamp(pair: PairParams, palm: list[torch.Tensor] | None = None) -> None:
+    """Angles into the joint limits; with `palm` ([right, left] (N, 10)), the palm's angles held there."""
     with torch.no_grad():
-        pair.right.angles.copy_(clamp_angles(pair.right.angles))
-        pair.left.angles.copy_(clamp_angles(pair.left.angles))
+        for h, hand in enumerate((pair.right, pair.left)):
+            hand.angles.copy_(clamp_angles(hand.angles))
+            if palm is not None:
+                hand.angles[:, PALM_SLICE] = palm[h]
 
 
 def _refine_safe(net, start, initial, keypoints, K, settings, weights):

@@ -3,6 +3,7 @@ import torch
 
 from handviewer.hand import HandModel
 from handviewer.intersect import count_intersections
+from handviewer.intersect.resolved import CONTACT_VOLUME_CM3
 from handviewer.pipeline.stages import Pipeline
 from handviewer.pipeline.settings import RefineSettings
 from handviewer.hand.pair import PairParams
@@ -40,7 +41,9 @@ def test_refinement_resolves_intersections_and_stays_close(occupancy):
     assert sum(v > 0 for v in before) >= 6  # the fixture really made intersecting pairs
     assert sum(after) < 0.5 * sum(before)
     moved = np.linalg.norm(after_joints - init.joints.numpy(), axis=-1).mean()
-    assert moved < 15.0  # resolved by small moves, not by throwing the hands apart
+    # Resolved by moves of about the push (12 mm, mostly of the hands' placement), not by throwing the
+    # hands apart.
+    assert moved < 20.0
     # and closer to the un-pushed truth than the pushed input was (left hand)
     err_before = np.linalg.norm(pushed[:, 1] - truth[:, 1], axis=-1).mean()
     err_after = np.linalg.norm(after_joints[:, 1] - truth[:, 1], axis=-1).mean()
@@ -56,7 +59,7 @@ def test_mesh_variant_poses_the_meshes_and_resolves(occupancy):
     # Some of these pushes overlap by tens of cm^3, far deeper than estimators err: 30 steps more
     # than halve the total and resolve the shallower ones completely.
     assert sum(after) < 0.5 * sum(before)
-    assert sum(1 for b, a in zip(before, after) if b > 0 and a == 0) >= 2
+    assert sum(1 for b, a in zip(before, after) if b > 0 and a <= CONTACT_VOLUME_CM3) >= 2  # soft contact at most
 
 
 def test_safe_mode_only_keeps_changes_that_help(occupancy):
@@ -112,7 +115,7 @@ def test_quiet_frames_skip_the_network_and_stay_put(occupancy, monkeypatch):
     pushed, truth = intersecting_pairs(4, seed=8)
     frames = np.concatenate([pushed[:2], truth[2:]])  # two intersecting, two close but apart
     pipe = Pipeline(occupancy=occupancy, uplift=object())
-    settings = RefineSettings(point_set="mesh", steps=12)
+    settings = RefineSettings(point_set="mesh", steps=40)
     calls = []
     real_term = refine_module.intersection_term
 
@@ -147,7 +150,7 @@ def drain_messages(gen):
 
 def test_refinement_stops_at_once_when_nothing_touches_and_runs_until_contact_is_resolved(occupancy):
     from handviewer.refine.energy import intersection_term
-    from handviewer.refine.refine import QUIET_LOSS
+    from handviewer.refine.refine import QUIET_LOSS, exact_intersecting
 
     _, truth = intersecting_pairs(3, seed=9)
     truth[:, 1, :, 0] += 400.0  # hands far apart, 3D input only: nothing to do
@@ -163,7 +166,10 @@ def test_refinement_stops_at_once_when_nothing_touches_and_runs_until_contact_is
     assert len(messages) > 2 and messages[-1][0] == 1.0
     joints = refined.joints().detach()
     assert torch.allclose(joints[1:], init.pair.joints()[1:], atol=1e-4)
-    assert float(intersection_term(occupancy, joints[:1], "mesh", True, refined_vertices(refined)[:1])) < QUIET_LOSS
+    # Apart by the network's verdict on the hands with their soft-contact inset, and by the exact rule.
+    inset = refined.joints_and_vertices(inset_mm=RefineSettings().contact_mm)[1].detach()
+    assert float(intersection_term(occupancy, joints[:1], "mesh", True, inset[:1])) < QUIET_LOSS
+    assert not exact_intersecting(refined, torch.tensor([True, False, False]))[0]
 
 
 def refined_vertices(pair):
@@ -224,7 +230,8 @@ def test_pushed_frames_relax_towards_their_data_fit_while_staying_apart(occupanc
     init = pipe.initial_from_joints(pushed)
 
     def result():
-        _, pair = drain_messages(pipe.refine(init, kp.numpy(), K.numpy(), RefineSettings(steps=40)))
+        # contact_mm 0: judged below by the plain intersection term, as refinement then pushes
+        _, pair = drain_messages(pipe.refine(init, kp.numpy(), K.numpy(), RefineSettings(steps=40, contact_mm=0.0)))
         with torch.no_grad():
             joints, verts = pair.joints_and_vertices()
             data = data_terms(joints, init.pair.joints(), kp, K, EnergyWeights())
@@ -233,6 +240,7 @@ def test_pushed_frames_relax_towards_their_data_fit_while_staying_apart(occupanc
 
     relaxed, relaxed_inter = result()
     monkeypatch.setattr(refine_module, "RELAX_FRACTIONS", (0.0,))  # the pushed pose itself
+    monkeypatch.setattr(refine_module, "RELAX_REFINE", 0)
     pushed_data, pushed_inter = result()
     apart = pushed_inter < refine_module.QUIET_LOSS
     assert apart.sum() >= 3
@@ -282,3 +290,51 @@ def test_refining_no_frames_returns_no_frames(occupancy):
     nothing = PairParams(init.pair.right[:0], init.pair.left[:0])
     _, out = drain_messages(refine(occupancy, nothing, torch.zeros(0, 2, 21, 3), torch.zeros(0, 3, 3), RefineSettings()))
     assert len(out.right) == 0 and len(out.left) == 0
+
+
+def test_the_push_moves_the_hands_placement_and_holds_the_palm(occupancy):
+    """Placement first: the palm layout (a per-person shape, like the bone lengths) is not bent to
+    resolve a contact; the refined palm is the data fit's palm."""
+    from handviewer.hand.template import PALM_SLICE
+    from handviewer.refine.energy import EnergyWeights
+    from handviewer.refine.refine import fit_data_terms
+
+    pushed, truth = intersecting_pairs(6, seed=11)
+    joints = torch.as_tensor(truth)
+    K = torch.tensor([[768.0, 0, 320], [0, 768, 240], [0, 0, 1]]).expand(6, 3, 3)
+    kp = torch.cat([project(joints, K), torch.full(joints.shape[:-1] + (1,), 0.9)], -1)
+    pipe = Pipeline(occupancy=occupancy, uplift=object())
+    init = pipe.initial_from_joints(pushed)
+    _, refined = drain_messages(pipe.refine(init, kp.numpy(), K.numpy(), RefineSettings(steps=40)))
+    fitted = fit_data_terms(init.pair, init.pair.joints().detach(), kp, K, EnergyWeights())
+    for got, fit in ((refined.right, fitted.right), (refined.left, fitted.left)):
+        assert torch.allclose(got.angles[:, PALM_SLICE], fit.angles[:, PALM_SLICE], atol=1e-4)
+    moved = (refined.joints() - fitted.joints()).norm(dim=-1).mean((1, 2))
+    assert (moved > 0.5).any()  # and it did push
+
+
+def test_every_pushed_pair_ends_resolved_by_the_exact_rule(occupancy):
+    """The network's verdict is approximate near the surface; the exact metrics decide when a pair
+    is done (`intersect.resolved`)."""
+    from handviewer.refine.refine import exact_intersecting
+
+    pushed, _ = intersecting_pairs(6, seed=5, depth_mm=6.0)
+    pipe = Pipeline(occupancy=occupancy, uplift=object())
+    init = pipe.initial_from_joints(pushed)
+    everything = torch.ones(6, dtype=torch.bool)
+    before = exact_intersecting(init.pair, everything)
+    assert before.sum() >= 4  # the fixture intersects
+    _, refined = run(pipe, pushed, RefineSettings(steps=40))
+    after = exact_intersecting(refined, everything)
+    assert not (after & ~before).any()
+    assert after.sum() <= 1 < before.sum()  # some pool pairs overlap by tens of cm^3: one may be left
+
+
+def test_a_wider_contact_tolerance_moves_touching_hands_less(occupancy):
+    pushed, _ = intersecting_pairs(6, seed=8, depth_mm=4.0)
+    pipe = Pipeline(occupancy=occupancy, uplift=object())
+    init, strict = run(pipe, pushed, RefineSettings(steps=40, contact_mm=0.0))
+    _, soft = run(pipe, pushed, RefineSettings(steps=40, contact_mm=4.0))
+    start = init.pair.joints()
+    moved = lambda pair: float((pair.joints() - start).norm(dim=-1).mean())  # noqa: E731
+    assert moved(soft) < moved(strict)
