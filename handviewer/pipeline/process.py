@@ -161,12 +161,13 @@ def _save_npz(path: Path, arrays: dict) -> None:
 
 
 def _summary(table: ExportTable, metrics: bool, out: Path, computed: int, seconds: float) -> dict:
+    from handviewer.intersect.resolved import is_intersecting
     from handviewer.pipeline.export import METRIC_NAMES
 
-    col = METRIC_NAMES.index("intersection_volume_cm3")
+    vol, depth = METRIC_NAMES.index("intersection_volume_cm3"), METRIC_NAMES.index("max_p_mm")
     # None, not 0, when the metrics were skipped (--no-metrics): nobody counted. (Frames with one hand
-    # have a NaN volume and count as not intersecting.)
-    intersecting = lambda m: int((m[:, col] > 0).sum()) if metrics else None  # noqa: E731
+    # have a NaN volume and count as not intersecting.) Soft contact is not intersecting: the one rule.
+    intersecting = lambda m: sum(is_intersecting(v, d) for v, d in m[:, [vol, depth]]) if metrics else None  # noqa: E731
     return {"frames": int(len(table)), "intersecting_before": intersecting(table.metrics_before),
             "intersecting_after": intersecting(table.metrics_after), "out": str(out),
             "frames_computed_now": computed, "seconds": round(seconds, 2),
