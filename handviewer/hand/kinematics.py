@@ -66,7 +66,7 @@ _TABLE = _rotation_table()
 
 
 def _rotations(a: torch.Tensor) -> torch.Tensor:
-    """(N, 31) angles -> (N, 35, 3, 3): rest @ flex_abd(flex, abd) for the rows of `_rotation_table`.
+    """(N, 36) angles -> (N, 35, 3, 3): rest @ flex_abd(flex, abd) for the rows of `_rotation_table`.
 
     One batched build instead of a dozen small ones: at the batch sizes of interactive refinement the
     cost of FK is the number of torch operations, not the arithmetic."""

@@ -154,11 +154,9 @@ def flat_params(params: Mapping[str, np.ndarray], present: np.ndarray | None = N
 
 
 def params_layout(size: int) -> str:
-    """What each row of params_before/after holds, e.g. "per hand: rot(3) trans(3) bones(20) angles(31)"."""
-    from handviewer.hand import ANGLE_NAMES
-
-    angles = len(ANGLE_NAMES)
-    parts = {"rot": 3, "trans": 3, "bones": size - 6 - angles, "angles": angles}
+    """What each row of params_before/after holds, e.g. "per hand: rot(3) trans(3) bones(20) angles(36)"."""
+    # 20 bones always; the angles are what is left (36 today, 31 in results saved before the twists)
+    parts = {"rot": 3, "trans": 3, "bones": 20, "angles": size - 26}
     return "per hand: " + " ".join(f"{n}({parts[n]})" for n in PARAM_NAMES) + "; left = mirrored right; NaN = hand missing"
 
 

@@ -160,8 +160,8 @@ class _Inputs:
     rel: np.ndarray  # (T, 3, 3)
     wrist: np.ndarray  # (T, 3) mm
     approach: np.ndarray  # (3,) unit
-    angles_right: np.ndarray  # (T, 31) rad
-    angles_left: np.ndarray  # (T, 31) rad
+    angles_right: np.ndarray  # (T, 36) rad
+    angles_left: np.ndarray  # (T, 36) rad
     bones_right: np.ndarray  # (20,) mm
     bones_left: np.ndarray  # (20,) mm
     gap: np.ndarray  # (T,) mm
@@ -245,7 +245,7 @@ def _hand_shapes(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _finger_angles(rng: np.random.Generator, n: int, flex: tuple[float, float]) -> np.ndarray:
-    """(n, 31) rad: random joint angles (within the limits) scaled towards the open hand by U(flex)."""
+    """(n, 36) rad: random joint angles (within the limits) scaled towards the open hand by U(flex)."""
     angles = _model().random_params(n, seed=int(rng.integers(2**31)), rotate=False).angles.double().numpy()
     return angles * rng.uniform(*flex, size=(n, 1))
 

@@ -40,7 +40,7 @@ def capsule_overlap(joints_a: torch.Tensor, joints_b: torch.Tensor) -> torch.Ten
 @dataclass
 class PairPool:
     """Two-hand configurations without a camera: joints (M, 2, 21, 3) mm, right wrist at the origin;
-    angles (M, 2, 31) rad and bones (M, 2, 20) mm of each hand (left as a mirrored right hand)."""
+    angles (M, 2, 36) rad and bones (M, 2, 20) mm of each hand (left as a mirrored right hand)."""
 
     joints: torch.Tensor
     angles: torch.Tensor
