@@ -14,7 +14,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QMainWindow, QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 import handviewer
 from handviewer.gui.add_hand_menu import build_add_hand_menu
@@ -34,7 +35,7 @@ from handviewer.gui.workers import Job
 from handviewer.session import Autosaver, RecentFiles, Session, discard_recovery, project_paths, save_session
 
 AUTOSAVE_MS = 30_000
-SIDE_MIN_WIDTH = 250  # px: the side panel's tabs fit; at 900 px the views keep about 640 px
+SIDE_MIN_WIDTH = 225  # px: its contents fit (tabs scroll); at 900 px the views keep about 660 px
 
 
 def format_eta(seconds: float | None) -> str:
@@ -101,7 +102,11 @@ class MainWindow(DatasetActions, QMainWindow):
         views.setSizes([520, 520])
         side = self.side_panel = QTabWidget()
         side.addTab(self.metrics_panel, "Metrics")
-        side.addTab(self.review_panel, "Review")
+        self.review_tab = QScrollArea()  # at 600 px high the queue's buttons would be squeezed
+        self.review_tab.setWidgetResizable(True)
+        self.review_tab.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.review_tab.setWidget(self.review_panel)
+        side.addTab(self.review_tab, "Review")
         side.addTab(self.settings_panel, "Settings")
         side.addTab(self.message_log, "Log")
         side.setMinimumWidth(SIDE_MIN_WIDTH)
@@ -169,7 +174,7 @@ class MainWindow(DatasetActions, QMainWindow):
         a(review, "Next in the review queue", lambda: self.go_in_queue(1), "]")
         a(review, "Previous in the review queue", lambda: self.go_in_queue(-1), "[")
         review.addSeparator()
-        a(review, "Show the review queue", lambda: self.show_side_tab(self.review_panel))
+        a(review, "Show the review queue", lambda: self.show_side_tab(self.review_tab))
         view = m.addMenu("&View")
         self.refined_action = a(view, "Show refined (before/after)", self.model.set_show_refined, "B", True)
         self.side_action = a(view, "Side by side", self.model.set_side_by_side, "S", True)

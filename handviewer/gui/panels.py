@@ -26,6 +26,9 @@ METRIC_ROWS = (
     ("moved_mm", "Distance moved (mm)", "{:.2f}"),
 )
 COLUMNS = ("before", "after")
+# Shorter labels for a narrow panel (900 px wide window); the tooltip gives the full names.
+SHORT_LABELS = {"intersection_count": "Points", "intersection_volume_cm3": "Volume (cm³)",
+                "occupancy_count": "Occupancy", "reprojection_px": "Reproj. (px)", "moved_mm": "Moved (mm)"}
 
 
 def format_metric(value: float | None, fmt: str) -> str:
@@ -51,6 +54,7 @@ class MetricsPanel(QWidget):
         self.texts: dict[tuple[str, str], str] = {}
         self.shown_column = 0
         self.setMinimumHeight(self.ROW_HEIGHT * (len(METRIC_ROWS) + 3))
+        self.setToolTip("\n".join(f"{SHORT_LABELS[n]}: {label}" for n, label, _ in METRIC_ROWS if n in SHORT_LABELS))
         model.frame_changed.connect(self.refresh)
         model.results_changed.connect(lambda i: i in (model.current, -1) and self.refresh())
         model.view_changed.connect(self.refresh)
@@ -80,7 +84,8 @@ class MetricsPanel(QWidget):
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self)
         h, w = self.ROW_HEIGHT, self.width()
-        value_w = max(70, w // 5)
+        metrics = painter.fontMetrics()
+        value_w = max(metrics.horizontalAdvance("99999.99") + 6, min(w // 5, 90))
         cols = (w - 2 * value_w - 8, w - value_w - 4)  # x of the before/after columns
         painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
         painter.drawText(QRect(4, 0, w - 8, h), Qt.AlignmentFlag.AlignVCenter, self.header)
@@ -95,7 +100,10 @@ class MetricsPanel(QWidget):
         painter.setFont(self.font())
         for row, (name, label, _) in enumerate(METRIC_ROWS, start=2):
             y = row * h
-            painter.drawText(QRect(4, y, cols[0] - 8, h), Qt.AlignmentFlag.AlignVCenter, label)
+            room = cols[0] - 8
+            if metrics.horizontalAdvance(label) > room:  # narrow: the short name, cut with "…" if need be
+                label = metrics.elidedText(SHORT_LABELS.get(name, label), Qt.TextElideMode.ElideRight, room)
+            painter.drawText(QRect(4, y, room, h), Qt.AlignmentFlag.AlignVCenter, label)
             for col, which in enumerate(COLUMNS):
                 painter.drawText(QRect(cols[col], y, value_w, h), Qt.AlignmentFlag.AlignRight
                                  | Qt.AlignmentFlag.AlignVCenter, self.texts[name, which])
@@ -127,7 +135,8 @@ class SettingsPanel(QWidget):
             f"{AUTO_CUDA_MIN_BATCH}: `handviewer process --batch`)" if gpu else "the CPU (torch sees no CUDA device)"))
         if not gpu:  # still shown (a saved setting may name it), but not offered
             self.device.model().item(DEVICE_NAMES.index("cuda")).setEnabled(False)
-        self.safe_mode = QCheckBox("Safe mode (keep a step only if both errors drop)")
+        self.safe_mode = QCheckBox("Safe mode")  # short: the panel is narrow at 900 px
+        self.safe_mode.setToolTip("IHMR-style: keep a step only if both the intersection and the joint error drop")
         form.addRow("Point set", self.point_set)
         form.addRow(self.both_hands)
         form.addRow("Weight", self.weight)

@@ -11,7 +11,7 @@ from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (QGridLayout, QGroupBox, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from handviewer.gui.session_model import SessionModel
-from handviewer.session.review import CATEGORIES, ReviewState, review_state
+from handviewer.session.review import CATEGORIES, DESCRIPTIONS, ReviewState, review_state
 
 
 class ReviewPanel(QWidget):
@@ -30,14 +30,14 @@ class ReviewPanel(QWidget):
         self.progress.setTextVisible(True)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.progress)
-        box = QGroupBox("Frames by category (click: next one)")
+        box = QGroupBox("Frames by category")
         grid = QGridLayout(box)
         self.category_buttons: dict[str, QPushButton] = {}
         for row, (key, label) in enumerate(CATEGORIES):
             button = QPushButton()
             button.setFlat(True)
             button.setStyleSheet("text-align: left; padding: 2px 4px;")
-            button.setToolTip(f"Go to the next frame: {label.lower()}")
+            button.setToolTip(f"{label}: {DESCRIPTIONS[key]}. Click: the next such frame.")
             button.clicked.connect(lambda _=False, k=key: self.category_clicked.emit(k))
             self.category_buttons[key] = button
             grid.addWidget(button, row, 0)
@@ -92,6 +92,7 @@ class ReviewPanel(QWidget):
 
     def _show_frame(self, *_args) -> None:
         index = self.model.current
-        keys = [label for key, label in CATEGORIES if index in self.state.categories[key]]
+        keys = [label.lower() for key, label in CATEGORIES if index in self.state.categories[key]]
         queued = "in the queue" if index in self.state.queue else "not in the queue"
         self.frame_label.setText(f"Frame {index} ({queued}): " + (", ".join(keys) if keys else "nothing to note"))
+        self.frame_label.setToolTip("\n".join(DESCRIPTIONS[k] for k, _ in CATEGORIES if index in self.state.categories[k]))

@@ -18,15 +18,25 @@ MOVED_MM = 10.0  # a refinement that moved the joints further than this (mean, m
 LOW_CONFIDENCE = 0.5  # mean 2D keypoint confidence below this: the detection is doubtful
 
 # (key, label shown in the app), in the order shown; the first five fill the queue.
+# Labels are short: the side panel is narrow at 900 px; DESCRIPTIONS say more (tooltips).
 CATEGORIES = (
-    ("intersecting", "Intersecting (not refined)"),
-    ("still_intersecting", "Refined, still intersecting"),
-    ("moved", f"Moved > {MOVED_MM:g} mm by refinement"),
-    ("low_confidence", f"Low detection confidence (< {LOW_CONFIDENCE:g})"),
-    ("edited", "Keypoints edited"),
+    ("intersecting", "Intersecting"),
+    ("still_intersecting", "Still intersecting"),
+    ("moved", f"Moved > {MOVED_MM:g} mm"),
+    ("low_confidence", "Low confidence"),
+    ("edited", "Edited"),
     ("verified", "Verified"),
     ("rejected", "Rejected"),
 )
+DESCRIPTIONS = {
+    "intersecting": "the hands intersect and the frame is not refined",
+    "still_intersecting": "refined, but the hands still intersect",
+    "moved": f"refinement moved the joints more than {MOVED_MM:g} mm on average: check the pose",
+    "low_confidence": f"mean 2D keypoint confidence below {LOW_CONFIDENCE:g}: the detection is doubtful",
+    "edited": "its 2D keypoints were corrected by hand",
+    "verified": "marked verified (accepted)",
+    "rejected": "marked rejected",
+}
 QUEUED = ("intersecting", "still_intersecting", "moved", "low_confidence", "edited")
 
 

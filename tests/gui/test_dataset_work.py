@@ -84,7 +84,7 @@ def test_review_from_the_keyboard_accept_reject_refine_undo(qtbot, make_window):
     assert window.session.current == 2
     panel.category_buttons["verified"].click()
     assert window.session.current == 0
-    assert "Frame 0 (in the queue)" in panel.frame_label.text() and "Verified" in panel.frame_label.text()
+    assert "Frame 0 (in the queue)" in panel.frame_label.text() and "verified" in panel.frame_label.text()
 
 
 def test_export_restricted_to_verified_frames_says_which_are_refined_and_rejected(qtbot, make_window, tmp_path):
@@ -121,11 +121,22 @@ def test_help_windows_list_the_shortcuts_and_the_guide(qtbot, make_window):
 
 def test_layout_at_900_by_600(qtbot, make_window):
     window = make_window()
+    window.actions_by_name["Show the review queue"].trigger()
     window.resize(900, 600)
-    qtbot.waitUntil(lambda: window.width() <= 920, timeout=2000)
+    qtbot.waitUntil(lambda: window.width() <= 900, timeout=2000)
     qtbot.wait(50)
     for box in window.scene_view.findChildren(QCheckBox):  # layer toggles: labels not cut
         assert box.width() >= box.sizeHint().width(), box.text()
+    window.side_panel.setCurrentWidget(window.settings_panel)
+    qtbot.wait(20)
+    for box in window.settings_panel.findChildren(QCheckBox):  # the settings' labels are not cut
+        assert box.width() >= box.sizeHint().width(), box.text()
+    window.actions_by_name["Show the review queue"].trigger()
+    qtbot.wait(20)
+    assert window.review_panel.isVisible()
+    for button in window.review_panel.category_buttons.values():  # review categories: not cut either
+        assert button.width() >= button.sizeHint().width(), button.text()
+        assert button.height() >= button.sizeHint().height(), button.text()
     views = window.top_splitter.widget(0)
     assert views.width() >= 560
     key(qtbot, window, Qt.Key.Key_F9)  # the side panel folds away for a larger image
