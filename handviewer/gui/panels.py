@@ -7,7 +7,7 @@ import math
 
 from PySide6.QtCore import QRect, Qt, Slot
 from PySide6.QtGui import QColor, QDoubleValidator, QFont, QPainter, QPalette
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from handviewer.gui.session_model import SessionModel
@@ -127,6 +127,13 @@ class SettingsPanel(QWidget):
         self.weight.setToolTip("Weight of the intersection loss (e.g. 1, 1e-5)")
         self.steps = QSpinBox()
         self.steps.setRange(0, 100000)
+        self.contact = QDoubleSpinBox()
+        self.contact.setRange(0.0, 10.0)
+        self.contact.setSingleStep(0.5)
+        self.contact.setDecimals(1)
+        self.contact.setSuffix(" mm")
+        self.contact.setToolTip("Soft contact: how deep one hand may press into the other before refinement pushes "
+                                "them apart (real hands in firm contact compress each other's flesh)")
         self.device = QComboBox()
         self.device.addItems(list(DEVICE_NAMES))
         gpu = cuda_available()
@@ -141,6 +148,7 @@ class SettingsPanel(QWidget):
         form.addRow(self.both_hands)
         form.addRow("Weight", self.weight)
         form.addRow("Steps", self.steps)
+        form.addRow("Contact", self.contact)
         form.addRow("Device", self.device)
         self.device_note = QLabel()  # a saved "cuda" on a machine without one: said, not hidden
         self.device_note.setWordWrap(True)
@@ -164,6 +172,7 @@ class SettingsPanel(QWidget):
         self.both_hands.toggled.connect(lambda v: self._set(both_hands=v))
         self.weight.editingFinished.connect(self._weight_edited)
         self.steps.valueChanged.connect(lambda v: self._set(steps=v))
+        self.contact.valueChanged.connect(lambda v: self._set(contact_mm=float(v)))
         self.device.currentTextChanged.connect(lambda v: self._set(device=v))
         self.safe_mode.toggled.connect(lambda v: self._set(safe_mode=v))
         model.settings_changed.connect(self.refresh)
@@ -187,13 +196,14 @@ class SettingsPanel(QWidget):
     @Slot()
     def refresh(self) -> None:
         s = self.model.settings
-        widgets = (self.point_set, self.both_hands, self.weight, self.steps, self.device, self.safe_mode)
+        widgets = (self.point_set, self.both_hands, self.weight, self.steps, self.contact, self.device, self.safe_mode)
         for w in widgets:
             w.blockSignals(True)
         self.point_set.setCurrentText(s.point_set)
         self.both_hands.setChecked(s.both_hands)
         self.weight.setText(f"{s.weight:g}")
         self.steps.setValue(s.steps)
+        self.contact.setValue(s.contact_mm)
         self.device.setCurrentText(s.device)
         note = missing_cuda_warning(s.device) or ""
         self.device_note.setText(note)

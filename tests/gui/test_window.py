@@ -270,10 +270,12 @@ def test_layers_settings_about_and_camera(qtbot, make_window):
     panel.weight.setText("1e-05")
     panel.weight.editingFinished.emit()
     panel.steps.setValue(7)
+    panel.contact.setValue(1.5)
     panel.both_hands.setChecked(False)
     panel.safe_mode.setChecked(True)
     s = window.session.settings
     assert (s.point_set, s.device, s.weight, s.steps, s.both_hands, s.safe_mode) == ("mesh", "cpu", 1e-5, 7, False, True)
+    assert s.contact_mm == 1.5
     window.actions_by_name["About handviewer"].trigger()
     assert handviewer.__version__ in window.dialogs.abouts[0]
 
