@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         session.set_frame(i)
         while i not in session.results:
             app.processEvents()
+    while window.controller.queue.is_busy():  # the first pass over the video ends (it holds the GIL at times)
+        app.processEvents()
     _settle(app)
 
     handlers, rendered, shown = [], [], []

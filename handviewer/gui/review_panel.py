@@ -90,7 +90,13 @@ class ReviewPanel(QWidget):
             self.category_buttons[key].setEnabled(bool(state.categories[key]))
         self._show_frame()
 
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._show_frame()
+
     def _show_frame(self, *_args) -> None:
+        if not self.isVisible():  # a label's text change costs a layout pass per frame switch
+            return
         index = self.model.current
         keys = [label.lower() for key, label in CATEGORIES if index in self.state.categories[key]]
         queued = "in the queue" if index in self.state.queue else "not in the queue"

@@ -62,6 +62,7 @@ class SceneView(QWidget):
         self.preset_buttons: dict[str, QToolButton] = {}
         self._camera_set = False
         self._preset: str | None = None  # last preset applied, until the user moves the camera
+        self._fitted_K: bytes | None = None  # the intrinsics the last preset was fitted with
         self._side_by_side = False
         self._shown: list = []
         self._fit_timer = QTimer(self)  # a resize comes in many steps: refit once they stop
@@ -160,6 +161,7 @@ class SceneView(QWidget):
         self._preset = name
         result = self.model.results.get(self.model.current)
         K = None if result is None else result.camera_K
+        self._fitted_K = None if K is None else K.tobytes()
         self.scenes[0].camera_preset(name, K=K, image_size=self.image_size)
         self.render()
 
@@ -183,8 +185,11 @@ class SceneView(QWidget):
             self.camera_preset("front" if self.model.side_by_side else "image")
             return
         if result is not None and self._preset is not None and not self.keep_camera.isChecked():
-            self.camera_preset(self._preset)  # follow the hands (or this frame's camera)
-            return
+            # Follow the hands; "image" only needs a refit when this frame has another camera.
+            K = None if result.camera_K is None else result.camera_K.tobytes()
+            if self._preset != "image" or K != self._fitted_K:
+                self.camera_preset(self._preset)
+                return
         self.render()
 
     # ------------------------------------------------------------------ internals

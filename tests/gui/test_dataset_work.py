@@ -84,6 +84,8 @@ def test_review_from_the_keyboard_accept_reject_refine_undo(qtbot, make_window):
     assert window.session.current == 2
     panel.category_buttons["verified"].click()
     assert window.session.current == 0
+    window.actions_by_name["Show the review queue"].trigger()  # its frame line is kept up to date while shown
+    qtbot.waitUntil(panel.isVisible, timeout=2000)
     assert "Frame 0 (in the queue)" in panel.frame_label.text() and "verified" in panel.frame_label.text()
 
 
