@@ -34,10 +34,11 @@ class PairParams:
         return torch.stack([j[:n], j[n:] * flip_x(j)], 1)
 
     def joints_and_vertices(self, select: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                            inset_mm: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+                            inset_mm: float = 0.0, face_centres: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """((N, 2, 21, 3), (N, 2, V, 3)) mm: joints and `plain`-mesh vertices, camera frame.
         inset_mm > 0: each vertex moved that far inwards along its normal (the surface of a hand whose
-        flesh is pressed in by that much: what soft contact tolerates).
+        flesh is pressed in by that much: what soft contact tolerates). face_centres: the faces'
+        centres follow the vertices ((N, 2, V + F, 3)): the "surface" point set.
 
         select: a function of the posed joints (N, 2, 21, 3) mm -> (N,) bool, the frames whose
         vertices to pose (called without gradients); the others' are left 0. Posing vertices costs
@@ -57,6 +58,8 @@ class PairParams:
             v = pose_vertices(pose, rig)
         if inset_mm > 0:
             v = v - inset_mm * vertex_normals(v, rig.faces)
+        if face_centres:
+            v = torch.cat([v, v[:, rig.faces].mean(2)], 1)
         verts = torch.stack([v[:n], v[n:] * flip], 1)
         return joints, verts
 

@@ -10,7 +10,7 @@ each frame on its own, with joint limits enforced by projection after every step
    own hand's surface, so hands pressed together by less than that are not pushed;
 3. the relax: back towards the data fit as far as the hands stay apart (a line search);
 then the exact metrics (`intersect.resolved`) check the pushed frames, and those still intersecting
-go round again with half the inset (EXACT_ROUNDS in all).
+go round again with half the inset and the "surface" point set (EXACT_ROUNDS in all).
 "Safe" mode (after IHMR) optimises one parameter group at a time and keeps a group's change for a
 frame only if the intersection loss went down, the reprojection error (when 2D keypoints are given)
 did not go up, and the hands stay within `SAFE_BUDGET_MM` (mean joint displacement) of the initial
@@ -32,6 +32,7 @@ from handviewer.hand.pair import PairParams
 from handviewer.hand.params import HandParams, clamp_angles, limits
 from handviewer.hand.template import PALM_SLICE
 from handviewer.intersect import boxes_overlap
+from handviewer.intersect.names import SURFACE_SETS
 from handviewer.pipeline.settings import RefineSettings
 from handviewer.refine.energy import (
     EnergyWeights, data_residuals, data_terms, frame_confidence, intersection_term, reprojection_term,
@@ -120,12 +121,14 @@ def refine(
         x = torch.where((touched & ~live)[:, None], done, _flatten(pair))
         pair = _relax(net, _unflatten(x, pair.right.bones.detach(), pair.left.bones.detach()), fitted, touched,
                       settings, weights)
-        if round_ + 1 == EXACT_ROUNDS or settings.point_set != "mesh":
+        if round_ + 1 == EXACT_ROUNDS or settings.point_set not in SURFACE_SETS:
             break
         todo = touched & exact_intersecting(pair, touched)
         if not bool(todo.any()):
             break
-        settings = replace(settings, contact_mm=0.5 * settings.contact_mm)
+        # Again with half the inset, and the faces' centres too (crossing fingers may overlap with no
+        # vertex inside the other hand).
+        settings = replace(settings, contact_mm=0.5 * settings.contact_mm, point_set="surface")
     yield 1.0, f"refining: done after {total} steps"
     return pair.detach()
 
@@ -191,6 +194,11 @@ def _push_apart(net, pair: PairParams, initial, keypoints, K, settings: RefineSe
         if step == 0:
             touched = touching if candidates is None else touching & candidates
             live = touched
+            if bool(live.any()) and not bool(live.all()):
+                # Again on the touching frames alone: the network then sees the same points as for
+                # these frames refined without the others, so that the batch does not change the
+                # first step (a deep push amplifies any difference, even of float rounding).
+                data, inter = _energy(net, pair, initial, keypoints, K, settings, weights, live)
         # A frame is done at the first step its hands no longer touch: further steps could only
         # trade its data terms against an intersection term that is already ~0 (stage 3 does that
         # faster). Frames are independent (Adam is elementwise), so each stops on its own.
@@ -303,8 +311,9 @@ def _relax(net, pair: PairParams, fitted: torch.Tensor, frames: torch.Tensor, se
 def _intersection(net, pair: PairParams, settings, weights, joints=None, verts=None, frames=None) -> torch.Tensor:
     """(N,) intersection term of the settings' variant (posing the plain meshes when it needs them);
     frames (N,) bool: evaluate only these (the others get 0)."""
-    if settings.point_set == "mesh" and verts is None:
-        joints, verts = pair.joints_and_vertices(inset_mm=settings.contact_mm)
+    if settings.point_set in SURFACE_SETS and verts is None:
+        joints, verts = pair.joints_and_vertices(inset_mm=settings.contact_mm,
+                                                 face_centres=settings.point_set == "surface")
     elif joints is None:
         joints = pair.joints()
     return intersection_term(net, joints, settings.point_set, settings.both_hands, verts, weights.margin_logit,
@@ -313,8 +322,9 @@ def _intersection(net, pair: PairParams, settings, weights, joints=None, verts=N
 
 def _energy(net, pair, initial, keypoints, K, settings, weights, frames=None) -> tuple[torch.Tensor, torch.Tensor]:
     """(N,) data terms and (N,) intersection term (0 for frames not in `frames`, when given), unweighted."""
-    use_mesh = settings.weight > 0 and settings.point_set == "mesh"
-    joints, verts = (pair.joints_and_vertices(_touching(frames), inset_mm=settings.contact_mm) if use_mesh
+    use_mesh = settings.weight > 0 and settings.point_set in SURFACE_SETS
+    joints, verts = (pair.joints_and_vertices(_touching(frames), inset_mm=settings.contact_mm,
+                                              face_centres=settings.point_set == "surface") if use_mesh
                      else (pair.joints(), None))
     e = data_terms(joints, initial, keypoints, K, weights)
     inter = torch.zeros_like(e)
