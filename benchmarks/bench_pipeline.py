@@ -53,11 +53,17 @@ def evaluate(folder: Path, settings: RefineSettings) -> None:
     gt = np.load(folder / "ground_truth.npz")["joints"]
     err = {"before": np.linalg.norm(hands["joints_before"] - gt, axis=-1).mean((1, 2)),
            "after": np.linalg.norm(hands["joints"] - gt, axis=-1).mean((1, 2))}
+    from handviewer.intersect.resolved import is_intersecting
+
     col = lambda tag, k: np.array([float(r[k]) for r in rows[tag]])  # noqa: E731
-    inter_b, inter_a = col("before", "intersection_volume_cm3") > 0, col("after", "intersection_volume_cm3") > 0
+    # Intersecting by the project's one rule (soft contact is not), as the app and the CSVs say it.
+    hit = {tag: np.array([is_intersecting(v, d) for v, d in zip(col(tag, "intersection_volume_cm3"), col(tag, "max_p_mm"))])
+           for tag in ("before", "after")}
+    inter_b, inter_a = hit["before"], hit["after"]
     print(f"[ground truth] {folder}: {summary['frames']} frames, {seconds:.0f} s with metrics")
     for tag in ("before", "after"):
-        print(f"  {tag:6s}: intersecting frames {np.mean(col(tag, 'intersection_volume_cm3') > 0):6.1%}, mean volume "
+        print(f"  {tag:6s}: intersecting frames {np.mean(hit[tag]):6.1%} (any overlap "
+              f"{np.mean(col(tag, 'intersection_volume_cm3') > 0):6.1%}), mean volume "
               f"{col(tag, 'intersection_volume_cm3').mean():5.2f} cm^3, AVE-P {col(tag, 'ave_p_mm').mean():5.2f} mm, "
               f"MAX-P {col(tag, 'max_p_mm').mean():5.2f} mm, MPJPE {err[tag].mean():6.2f} mm, reprojection "
               f"{np.nanmean(col(tag, 'reprojection_px')):5.1f} px")

@@ -114,16 +114,20 @@ def refine(
         pair, touched, live, done, steps = yield from _push_apart(net, pair, initial, keypoints, K, settings,
                                                                   weights, todo)
         total += steps
-        if not bool(touched.any()):
-            break
-        # Frames done earlier kept drifting on Adam's momentum (zero gradient, nonzero update):
-        # they take their pose from the step they were done; frames still touching, their last.
-        x = torch.where((touched & ~live)[:, None], done, _flatten(pair))
-        pair = _relax(net, _unflatten(x, pair.right.bones.detach(), pair.left.bones.detach()), fitted, touched,
-                      settings, weights)
+        if bool(touched.any()):
+            # Frames done earlier kept drifting on Adam's momentum (zero gradient, nonzero update):
+            # they take their pose from the step they were done; frames still touching, their last.
+            x = torch.where((touched & ~live)[:, None], done, _flatten(pair))
+            pair = _relax(net, _unflatten(x, pair.right.bones.detach(), pair.left.bones.detach()), fitted,
+                          touched, settings, weights)
         if round_ + 1 == EXACT_ROUNDS or settings.point_set not in SURFACE_SETS:
             break
-        todo = touched & exact_intersecting(pair, touched)
+        # Every frame whose hands are near, not only the pushed ones: near the surface the network can
+        # miss an overlap altogether (a vertex just deeper than the inset, fingers crossing).
+        with torch.no_grad():
+            joints = pair.joints()
+        near = touched | boxes_overlap(joints[:, 0], joints[:, 1])
+        todo = exact_intersecting(pair, near)
         if not bool(todo.any()):
             break
         # Again with half the inset, and the faces' centres too (crossing fingers may overlap with no
