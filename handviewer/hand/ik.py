@@ -5,9 +5,10 @@ then each finger's angles by atan2 down its chain, clamped to the joint limits a
 before the next one is solved, so out-of-limit targets give the nearest legal finger, never a
 twisted one. On targets the model can reach this is exact. (2) For noisy or partial targets, a
 least-squares polish of all parameters within the joint limits: Levenberg-Marquardt (`hand.lm`)
-for batches up to LM_MAX_BATCH hands, projected Adam beyond (LM's finite differences cost D + 1
-FK evaluations per hand and iteration: cheaper than 60 Adam steps in torch calls, dearer in
-arithmetic, which is what counts for large batches). Neither makes a fit worse than stage 1.
+for batches up to LM_MAX_BATCH hands, projected Adam beyond (LM's finite differences cost 20 FK
+evaluations per hand and iteration, the five fingers probed together: cheaper than 60 Adam steps in
+torch calls, dearer in arithmetic, which is what counts for large batches). Neither makes a fit
+worse than stage 1.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from handviewer.hand.rotations import direction_to_flex_abd, flex_abd, kabsch, m
 from handviewer.hand.skeleton import BONES, FINGER_BASES
 
 _PALM_BONES = [0, 4, 8, 12, 16]
-# Batches up to this many hands are polished by Levenberg-Marquardt (batch 1: 20 vs 110 ms for 60
-# Adam steps, lower residual); larger ones by Adam (batch 1,000: 1 s vs 6-10 s).
-LM_MAX_BATCH = 16
+# Batches up to this many hands are polished by Levenberg-Marquardt, larger ones by Adam (noisy
+# targets, 1 thread, fingers probed together: batch 1 24 vs 226 ms, batch 32 197 vs 273 ms with a
+# lower residual; batch 1,000 6.3 s vs 1.8 s: benchmarks/bench_hand.py).
+LM_MAX_BATCH = 32
 LM_ITERATIONS = 15
 # Difference the five fingers together (they move disjoint joints: `kinematics.joints_moved_by`):
 # 19 probes per hand instead of 63. False: one probe per parameter (the benchmark's baseline).
