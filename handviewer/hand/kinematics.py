@@ -40,25 +40,31 @@ def _rotation_table():
 
     Rows 0-4: the palm bones' deviations; 5-19: the local rotation at each chain joint (finger-major:
     thumb CMC, MCP, IP, then index MCP, PIP, DIP, ...); 20-34: the half-way rotations of those joints.
-    Every rotation is flex_abd(flex, abd) (rot_x is abd = 0), so one closed-form build covers them all.
-    Returns flex and abd indices into the angles extended by a 0 at index 31, the added abduction
-    (finger splay), the angle scale (1 or 1/2) and the rest rotation each one is pre-multiplied by.
+    Every rotation is flex_abd(flex, abd) @ rot_y(twist) (rot_x is abd = 0; the twist is 0 but at the
+    MCP joints, where the proximal phalanx turns about its own axis: chain joint 1 of the thumb, 0 of
+    the others), so one closed-form build covers them all. Returns flex, abd and twist indices into
+    the angles extended by a 0 at index NUM_ANGLES, the added abduction (finger splay), the angle
+    scale (1 or 1/2) and the rest rotation each one is pre-multiplied by.
     """
     import numpy as np
 
     zero = T.NUM_ANGLES  # index of the appended 0
-    flex, abd, splay = list(range(0, 10, 2)), list(range(1, 10, 2)), [0.0] * 5
+    tw = T.TWIST_SLICE.start
+    flex, abd, twist, splay = list(range(0, 10, 2)), list(range(1, 10, 2)), [zero] * 5, [0.0] * 5
     pre = [T.PALM_REST_FRAMES[i] for i in range(5)]
-    chain_flex, chain_abd, chain_splay, chain_pre = [10, 12, 14], [11, 13, zero], [0.0] * 3, [T.THUMB_REST_OFFSET, np.eye(3), np.eye(3)]
+    chain_flex, chain_abd, chain_twist = [10, 12, 14], [11, 13, zero], [zero, tw, zero]
+    chain_splay, chain_pre = [0.0] * 3, [T.THUMB_REST_OFFSET, np.eye(3), np.eye(3)]
     for f in range(4):
         b = 15 + 4 * f  # [mcp_flex, mcp_abd, pip, dip]
         chain_flex += [b, b + 2, b + 3]
         chain_abd += [b + 1, zero, zero]
+        chain_twist += [tw + 1 + f, zero, zero]
         chain_splay += [float(T.FINGER_SPLAY[f]), 0.0, 0.0]
         chain_pre += [np.eye(3)] * 3
-    flex, abd, splay, pre = flex + chain_flex * 2, abd + chain_abd * 2, splay + chain_splay * 2, pre + chain_pre * 2
+    flex, abd, twist = flex + chain_flex * 2, abd + chain_abd * 2, twist + chain_twist * 2
+    splay, pre = splay + chain_splay * 2, pre + chain_pre * 2
     scale = [1.0] * 20 + [0.5] * 15
-    return (torch.tensor(flex), torch.tensor(abd), torch.tensor(splay, dtype=torch.float64),
+    return (torch.tensor(flex), torch.tensor(abd), torch.tensor(twist), torch.tensor(splay, dtype=torch.float64),
             torch.tensor(scale, dtype=torch.float64), torch.as_tensor(np.stack(pre)))
 
 
@@ -66,36 +72,29 @@ _TABLE = _rotation_table()
 
 
 def _rotations(a: torch.Tensor) -> torch.Tensor:
-    """(N, 36) angles -> (N, 35, 3, 3): rest @ flex_abd(flex, abd) for the rows of `_rotation_table`.
+    """(N, 36) angles -> (N, 35, 3, 3): rest @ flex_abd(flex, abd) @ rot_y(twist) for the rows of
+    `_rotation_table`.
 
     One batched build instead of a dozen small ones: at the batch sizes of interactive refinement the
     cost of FK is the number of torch operations, not the arithmetic."""
-    flex_i, abd_i, splay, scale, pre = _table_like(a)
+    flex_i, abd_i, twist_i, splay, scale, pre = _table_like(a)
     ext = torch.cat([a, a.new_zeros(a.shape[0], 1)], 1)
     f = ext[:, flex_i] * scale
     b = (ext[:, abd_i] + splay) * scale
-    cf, sf, cb, sb = torch.cos(f), torch.sin(f), torch.cos(b), torch.sin(b)
-    # flex_abd = rot_z(-abd) @ rot_x(flex), written out.
-    m = torch.stack([cb, sb * cf, -sb * sf, -sb, cb * cf, -cb * sf, torch.zeros_like(f), sf, cf], -1)
+    t = ext[:, twist_i] * scale
+    cf, sf, cb, sb, ct, st = torch.cos(f), torch.sin(f), torch.cos(b), torch.sin(b), torch.cos(t), torch.sin(t)
+    # rot_z(-abd) @ rot_x(flex) @ rot_y(twist), written out.
+    sbsf, cbsf = sb * sf, cb * sf
+    m = torch.stack([cb * ct + sbsf * st, sb * cf, cb * st - sbsf * ct,
+                     cbsf * st - sb * ct, cb * cf, -sb * st - cbsf * ct,
+                     -cf * st, sf, cf * ct], -1)
     return pre @ m.reshape(*f.shape, 3, 3)
 
 
 def _table_like(a: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """`_TABLE` on `a`'s device (the indices) and in its dtype (the rest)."""
-    return tuple(on_device(f"fk_rotation_table_{k}", lambda k=k: _TABLE[k], a.device, None if k < 2 else a.dtype)
+    return tuple(on_device(f"fk_rotation_table_{k}", lambda k=k: _TABLE[k], a.device, None if k < 3 else a.dtype)
                  for k in range(len(_TABLE)))
-
-
-def _twist(local: torch.Tensor, half: torch.Tensor, twist: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Turn each finger's proximal phalanx about its own axis: local and half (N, 5, 3, 3, 3) rotations
-    of the chain joints, twist (N, 5) rad. The phalanx leaves the MCP joint, which is chain joint 1 of
-    the thumb (after its CMC) and chain joint 0 of the others; the frame at that joint turns by half."""
-    turn, halfway = _rot_y(twist), _rot_y(0.5 * twist)  # (N, 5, 3, 3)
-    thumb_local = torch.stack([local[:, 0, 0], local[:, 0, 1] @ turn[:, 0], local[:, 0, 2]], 1)
-    thumb_half = torch.stack([half[:, 0, 0], half[:, 0, 1] @ halfway[:, 0], half[:, 0, 2]], 1)
-    fingers_local = torch.cat([(local[:, 1:, 0] @ turn[:, 1:])[:, :, None], local[:, 1:, 1:]], 2)
-    fingers_half = torch.cat([(half[:, 1:, 0] @ halfway[:, 1:])[:, :, None], half[:, 1:, 1:]], 2)
-    return torch.cat([thumb_local[:, None], fingers_local], 1), torch.cat([thumb_half[:, None], fingers_half], 1)
 
 
 def _rot_y(t: torch.Tensor) -> torch.Tensor:
@@ -114,7 +113,6 @@ def forward_kinematics(params: HandParams) -> Pose:
     palm = rot0[:, None] @ rots[:, 0:5]  # (N, 5, 3, 3)
     local = rots[:, 5:20].reshape(n, 5, 3, 3, 3)  # local rotation at each chain joint of each finger
     half = rots[:, 20:35].reshape(n, 5, 3, 3, 3)  # half-way rotations, for the frames at the joints
-    local, half = _twist(local, half, a[:, T.TWIST_SLICE])
     flex = a[:, _table_like(a)[0][5:20]].reshape(n, 5, 3)  # (N, 5, 3) flexion at the chain joints
 
     lengths = params.bones.reshape(n, 5, 4)  # (N, finger, [palm bone, bone1, bone2, bone3]) mm
