@@ -53,7 +53,7 @@ def levenberg_marquardt(
     high = None if high is None else high.to(x).expand(n, d)
     x = _clip(x, low, high)
     eye = torch.eye(d, dtype=x.dtype, device=x.device)
-    probes = _Probes(sparsity, d, x.device)
+    probes = _probes(sparsity, d, x.device)
     damping = torch.full((n,), 1e-3, dtype=x.dtype, device=x.device)
     r = _call(residuals, x, torch.arange(n, device=x.device))
     cost = r.square().sum(-1)
@@ -120,6 +120,18 @@ class _Probes:
         self.count = int(self.colour.max()) + 1 if d else 0
         self.directions = torch.zeros(self.count, d, dtype=torch.float64, device=device)
         self.directions[self.colour, torch.arange(d, device=device)] = 1.0
+
+
+_PROBES: dict[tuple, "_Probes"] = {}
+
+
+def _probes(sparsity: torch.Tensor | None, d: int, device) -> "_Probes":
+    """`_Probes` of a pattern, coloured once (the greedy colouring costs more than an LM iteration)."""
+    key = (None if sparsity is None else torch.as_tensor(sparsity, dtype=torch.bool).cpu().numpy().tobytes(),
+           None if sparsity is None else tuple(sparsity.shape), d, str(device))
+    if key not in _PROBES:
+        _PROBES[key] = _Probes(sparsity, d, device)
+    return _PROBES[key]
 
 
 def _residuals_and_jacobian(residuals, x: torch.Tensor, problems: torch.Tensor, probes: _Probes
