@@ -109,8 +109,12 @@ def refine(
     # 2. Adam on the frames whose hands touch, each until it no longer does; 3. back towards the data
     # fit as far as the hands stay apart. The network's verdict is approximate near the surface: a
     # frame that the exact metrics still call intersecting goes round again with half the inset.
-    todo, total = None, 0
+    # Only frames that intersect by the one rule are pushed: soft contact (real hands pressed together)
+    # is left as the data fit put it, however the network sees it near the surface.
+    todo, total = _intersecting_near(pair), 0
     for round_ in range(EXACT_ROUNDS):
+        if not bool(todo.any()):
+            break
         pair, touched, live, done, steps = yield from _push_apart(net, pair, initial, keypoints, K, settings,
                                                                   weights, todo)
         total += steps
@@ -124,17 +128,19 @@ def refine(
             break
         # Every frame whose hands are near, not only the pushed ones: near the surface the network can
         # miss an overlap altogether (a vertex just deeper than the inset, fingers crossing).
-        with torch.no_grad():
-            joints = pair.joints()
-        near = touched | boxes_overlap(joints[:, 0], joints[:, 1])
-        todo = exact_intersecting(pair, near)
-        if not bool(todo.any()):
-            break
+        todo = _intersecting_near(pair)
         # Again with half the inset, and the faces' centres too (crossing fingers may overlap with no
         # vertex inside the other hand).
         settings = replace(settings, contact_mm=0.5 * settings.contact_mm, point_set="surface")
     yield 1.0, f"refining: done after {total} steps"
     return pair.detach()
+
+
+def _intersecting_near(pair: PairParams) -> torch.Tensor:
+    """(N,) bool: frames whose hands' padded boxes overlap and whose meshes intersect by the exact rule."""
+    with torch.no_grad():
+        joints = pair.joints()
+    return exact_intersecting(pair, boxes_overlap(joints[:, 0], joints[:, 1]))
 
 
 def exact_intersecting(pair: PairParams, frames: torch.Tensor) -> torch.Tensor:
