@@ -20,7 +20,7 @@ from handviewer.hand import template as T
 from handviewer.hand.kinematics import forward_kinematics, joints_moved_by
 from handviewer.hand.lm import levenberg_marquardt
 from handviewer.hand.params import HandParams, clamp_angles, limits
-from handviewer.hand.rotations import direction_to_flex_abd, flex_abd, kabsch, matrix_to_axis_angle, rot_x
+from handviewer.hand.rotations import direction_to_flex_abd, flex_abd, kabsch, matrix_to_axis_angle, rot_x, rot_y
 from handviewer.hand.skeleton import BONES, FINGER_BASES
 
 _PALM_BONES = [0, 4, 8, 12, 16]
@@ -166,8 +166,7 @@ def _solve_chain(finger, parent, target, mask, angles):
     for k in range(3):
         a, b = base + k, base + k + 1
         ok = mask[:, a] & mask[:, b]
-        d = target[:, b] - target[:, a]
-        u = (frame.transpose(-1, -2) @ (d / d.norm(dim=-1, keepdim=True).clamp_min(1e-6))[..., None])[..., 0]
+        u = _local_direction(frame, target, a, b)
         if k == 0 and thumb:
             u = (offset.T @ u[..., None])[..., 0]
         two_dof = k == 0 or (thumb and k == 1)
@@ -191,6 +190,12 @@ def _solve_chain(finger, parent, target, mask, angles):
     return angles
 
 
+def _local_direction(frame: torch.Tensor, target: torch.Tensor, a: int, b: int) -> torch.Tensor:
+    """(N, 3) unit direction from target joint a to joint b, in `frame` (N, 3, 3)."""
+    d = target[:, b] - target[:, a]
+    return (frame.transpose(-1, -2) @ (d / d.norm(dim=-1, keepdim=True).clamp_min(1e-6))[..., None])[..., 0]
+
+
 # Below this sine of the bend at the next joint the finger is too straight for its hinge plane (and so its
 # twist) to be seen in the targets: the twist fades to 0 (the polish may still set it).
 _TWIST_VISIBLE_SIN = 0.17  # ~10 degrees
@@ -199,11 +204,8 @@ _TWIST_VISIBLE_SIN = 0.17  # ~10 degrees
 def _solve_twist(finger, frame, rot, target, mask, angles, joint):
     """The twist of a proximal phalanx (frame (N, 3, 3), ending at `joint`) that puts the next bone in
     its hinge plane (the frame's y-z plane), clamped; returns (angles, rot @ rot_y(twist))."""
-    from handviewer.hand.kinematics import _rot_y
-
     ok = mask[:, joint] & mask[:, joint + 1]
-    d = target[:, joint + 1] - target[:, joint]
-    u = (frame.transpose(-1, -2) @ (d / d.norm(dim=-1, keepdim=True).clamp_min(1e-6))[..., None])[..., 0]
+    u = _local_direction(frame, target, joint, joint + 1)
     bend = torch.hypot(u[:, 0], u[:, 2])  # sine of the angle between the bone and the next one
     # Turning by t takes x towards -z: the next bone's x component becomes c ux - s uz, 0 at tan t = ux / uz
     # (the solution within +-90 degrees, so that a hyperextended joint is not turned over).
@@ -212,7 +214,7 @@ def _solve_twist(finger, frame, rot, target, mask, angles, joint):
     col = T.TWIST_SLICE.start + finger
     angles[:, col] = torch.where(ok, twist, 0.0)
     angles = clamp_angles(angles)
-    return angles, rot @ _rot_y(angles[:, col])
+    return angles, rot @ rot_y(angles[:, col])
 
 
 def _bone_lengths(target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -97,12 +97,6 @@ def _table_like(a: torch.Tensor) -> tuple[torch.Tensor, ...]:
                  for k in range(len(_TABLE)))
 
 
-def _rot_y(t: torch.Tensor) -> torch.Tensor:
-    """(...) rad -> (..., 3, 3) rotation about y (x turns towards -z for t > 0)."""
-    c, s, z, o = torch.cos(t), torch.sin(t), torch.zeros_like(t), torch.ones_like(t)
-    return torch.stack([c, z, s, z, o, z, -s, z, c], -1).reshape(*t.shape, 3, 3)
-
-
 def forward_kinematics(params: HandParams) -> Pose:
     """Joints and frames of N right hands from their parameters."""
     rot0 = axis_angle_to_matrix(params.rot)  # (N, 3, 3)

@@ -12,6 +12,14 @@ def rot_x(angle: torch.Tensor) -> torch.Tensor:
     return torch.stack([one, zero, zero, zero, c, -s, zero, s, c], dim=-1).reshape(*angle.shape, 3, 3)
 
 
+def rot_y(angle: torch.Tensor) -> torch.Tensor:
+    """(...,) rad -> (..., 3, 3): rotation about y, turning +z towards +x (a bone along y turns about
+    its own axis: the twist)."""
+    c, s = torch.cos(angle), torch.sin(angle)
+    one, zero = torch.ones_like(angle), torch.zeros_like(angle)
+    return torch.stack([c, zero, s, zero, one, zero, -s, zero, c], dim=-1).reshape(*angle.shape, 3, 3)
+
+
 def rot_z(angle: torch.Tensor) -> torch.Tensor:
     """(...,) rad -> (..., 3, 3): rotation about z, turning +x towards +y."""
     c, s = torch.cos(angle), torch.sin(angle)

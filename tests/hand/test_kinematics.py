@@ -92,8 +92,7 @@ def test_fk_matches_the_joint_by_joint_chain_of_its_definition():
     """FK builds all rotations in one batched call (for speed); it must still be the anatomical chain:
     palm bone = rest frame @ flex_abd, then per finger joint flex_abd (MCP / thumb CMC, MCP) or rot_x,
     the proximal phalanx turned about its own axis by the finger's twist."""
-    from handviewer.hand.kinematics import _rot_y
-    from handviewer.hand.rotations import flex_abd, rot_x
+    from handviewer.hand.rotations import flex_abd, rot_x, rot_y
 
     p = HandModel(dtype=torch.float64).random_params(50, seed=5, ranges="anatomical")
     assert float(p.angles[:, T.TWIST_SLICE].abs().mean()) > 0.1  # the twists are exercised
@@ -109,7 +108,7 @@ def test_fk_matches_the_joint_by_joint_chain_of_its_definition():
             b = 15 + 4 * (f - 1)
             local = [flex_abd(a[:, b], a[:, b + 1] + float(T.FINGER_SPLAY[f - 1])), rot_x(a[:, b + 2]), rot_x(a[:, b + 3])]
         mcp = 1 if f == 0 else 0  # the thumb's chain starts at its CMC joint
-        local[mcp] = local[mcp] @ _rot_y(a[:, 31 + f])
+        local[mcp] = local[mcp] @ rot_y(a[:, 31 + f])
         position = p.trans + frame[..., :, 1] * lengths[:, f, :1]
         expected.append(position)
         for k in range(3):
