@@ -177,7 +177,7 @@ def _push_apart(net, pair: PairParams, initial, keypoints, K, settings: RefineSe
     anything left to do, and only they enter the energy: Adam moves a parameter by about one
     learning rate per step whatever the size of its gradient, so even the ~0 data gradient of a
     settled frame would jitter it, while an exactly zero gradient leaves it in place.
-    Which frames touch (intersection term >= QUIET_LOSS) is checked for all frames at step 0 only;
+    Which frames touch (intersection term >= QUIET_LOSS) is checked for the candidates at step 0 only;
     the others never enter the network again (Adam would move hands that merely nearly touch
     millimetres for the tiny term, hence the threshold).
     Yields progress; returns (pair, touched (N,) bool: pushed at all, live (N,) bool: still
@@ -199,12 +199,13 @@ def _push_apart(net, pair: PairParams, initial, keypoints, K, settings: RefineSe
                 if group["name"] == "angles":
                     group["lr"] = ANGLE_LR_LATE
         opt.zero_grad(set_to_none=True)
-        data, inter = _energy(net, pair, initial, keypoints, K, settings, weights, live if step else None)
+        data, inter = _energy(net, pair, initial, keypoints, K, settings, weights, live if step else candidates)
         touching = inter.detach() >= QUIET_LOSS
         if step == 0:
             touched = touching if candidates is None else touching & candidates
             live = touched
-            if bool(live.any()) and not bool(live.all()):
+            evaluated = candidates if candidates is not None else torch.ones_like(live)
+            if bool(live.any()) and bool((live != evaluated).any()):
                 # Again on the touching frames alone: the network then sees the same points as for
                 # these frames refined without the others, so that the batch does not change the
                 # first step (a deep push amplifies any difference, even of float rounding).
