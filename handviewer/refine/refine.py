@@ -181,7 +181,7 @@ def _push_apart(net, pair: PairParams, initial, keypoints, K, settings: RefineSe
     the others never enter the network again (Adam would move hands that merely nearly touch
     millimetres for the tiny term, hence the threshold).
     Yields progress; returns (pair, touched (N,) bool: pushed at all, live (N,) bool: still
-    touching at the end, done (N, 74): each frame's pose at the first step its hands were apart
+    touching at the end, done (N, 84): each frame's pose at the first step its hands were apart
     (see `_flatten`), steps taken).
     """
     touched = torch.zeros(len(initial), dtype=torch.bool, device=initial.device)
@@ -232,8 +232,9 @@ def fit_data_terms(pair: PairParams, initial: torch.Tensor, keypoints: torch.Ten
     joint limits. keypoints (N, 2, 21, 3) px + confidence, K (N, 3, 3) px.
 
     A frame's data terms are a sum over its two hands, so each hand is
-    its own 37-parameter problem: Levenberg-Marquardt on 2N rows, one FK call of 2N * 38 hands
-    per iteration (half the FK and an eighth of the linear algebra of solving both hands at once)."""
+    its own 42-parameter problem: Levenberg-Marquardt on 2N rows, one FK call of 2N * 20 hands
+    per iteration (the five fingers probed together; half the FK and an eighth of the linear algebra of
+    solving both hands at once)."""
     n, flip = len(initial), flip_x(initial, torch.float64)
     hands = HandParams.cat([pair.right.detach(), pair.left.detach()])  # rights, then lefts (mirrored)
     bones = hands.bones.double()
@@ -264,7 +265,7 @@ def fit_data_terms(pair: PairParams, initial: torch.Tensor, keypoints: torch.Ten
 
 
 def _flatten(pair: PairParams) -> torch.Tensor:
-    """(N, 74): POSE_FIELDS of the right hand, then of the left (the limits' order: rot, trans, angles)."""
+    """(N, 84): POSE_FIELDS of the right hand, then of the left (the limits' order: rot, trans, angles)."""
     return torch.cat([getattr(h, n).detach() for h in (pair.right, pair.left) for n in POSE_FIELDS], 1)
 
 
@@ -274,7 +275,7 @@ def _unflatten(x: torch.Tensor, bones_right: torch.Tensor, bones_left: torch.Ten
 
 
 def _hand(x: torch.Tensor, bones: torch.Tensor) -> HandParams:
-    """(N, 37) POSE_FIELDS of N hands (rot, trans, angles) with their bones (N, 20) -> HandParams."""
+    """(N, 42) POSE_FIELDS of N hands (rot, trans, angles) with their bones (N, 20) -> HandParams."""
     rot, trans, angles = x.split([3, 3, x.shape[1] - 6], 1)
     return HandParams(rot=rot, trans=trans, bones=bones, angles=angles)
 
