@@ -2,19 +2,22 @@
 projected mesh outline and part segmentation of the shown estimate (layers "outline2d", "parts2d").
 
 Keypoints are draggable; dropping one records an undoable edit on the session
-(`Session.move_keypoint`), which the controller forwards to the computer. The 3D joints of
+(`Session.move_keypoint`), which the controller forwards to the computer. While a template hand is
+being placed (`template_gesture`, armed by Edit > Add hand > Place template), the mouse and Esc go to
+the gesture instead. The 3D joints of
 the shown estimate(s), projected through the frame's K, are drawn as thin dashed skeletons.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem, QGraphicsPathItem,
                                QGraphicsPixmapItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView)
 
 from handviewer.gui.session_model import SessionModel
+from handviewer.gui.template_gesture import TemplateGesture
 from handviewer.hand.skeleton import BONES
 from handviewer.render.overlay2d import mask_rgba, mesh_outlines, part_mask, projected_joints, visible_bones
 from handviewer.render.style import HAND_COLORS, HAND_NAMES
@@ -100,6 +103,9 @@ class FrameView(QGraphicsView):
         for item in (i for hand in self.keypoints for i in hand):
             self.scene().addItem(item)
         self.shown_index: int | None = None
+        self.template_gesture = TemplateGesture(self)
+        model.frame_changed.connect(lambda _i: self.template_gesture.cancel())  # placed on the frame shown
+        model.reset.connect(self.template_gesture.cancel)
         model.frame_changed.connect(self.refresh)
         model.results_changed.connect(self._on_results_changed)
         model.keypoints_changed.connect(lambda i, _kp: self._on_results_changed(i))
@@ -226,6 +232,41 @@ class FrameView(QGraphicsView):
             self.refresh_overlay()
             return
         self.keypoint_dropped.emit(hand, joint, pos.x(), pos.y())
+
+    # ------------------------------------------------------------------ the template gesture
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        if not self._to_gesture(event):
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        if not self._to_gesture(event):
+            super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        if not self._to_gesture(event):
+            super().mouseReleaseEvent(event)
+
+    def _to_gesture(self, event) -> bool:
+        """Route a mouse event to the template gesture while it is armed (keypoints do not move then)."""
+        pos = self.mapToScene(event.position().toPoint())
+        if self.template_gesture.mouse_event(event.type(), event, pos):
+            event.accept()
+            return True
+        return False
+
+    def event(self, event) -> bool:
+        # Esc is also the window's Cancel shortcut: while the gesture is armed the view takes the key.
+        if (event.type() == QEvent.Type.ShortcutOverride and self.template_gesture.active
+                and event.key() in (Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if self.template_gesture.key(event.key()):
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     # ------------------------------------------------------------------ helpers
     def keypoint_scene_pos(self, hand: int, joint: int) -> QPointF:

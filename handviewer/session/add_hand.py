@@ -158,6 +158,28 @@ def default_placement(keypoints: np.ndarray, hand: int, image_size: tuple[int, i
     return wrist, wrist + np.array([0.0, -height / 6.0])
 
 
+# A press and release closer than this (px of the image) is a click, not a drag: too short to give
+# the hand a size or a direction.
+MIN_DRAG_PX = 6.0
+
+
+def gesture_placement(wrist, release, keypoints: np.ndarray, hand: int, image_size: tuple[int, int],
+                      min_drag_px: float = MIN_DRAG_PX) -> tuple[np.ndarray, np.ndarray]:
+    """(wrist, middle MCP) px of a template placed by a gesture on the image: pressed on the wrist
+    (2,) px, released at `release` (2,) px where the middle-finger knuckle goes (the drag gives the
+    size and rotation). A click (a drag under `min_drag_px`) places an upright hand at the wrist, at
+    `default_placement`'s size for the frame's keypoints (2, 21, 3) (the other hand's, else a sixth
+    of the image height)."""
+    wrist, release = np.asarray(wrist, np.float64).reshape(2), np.asarray(release, np.float64).reshape(2)
+    if not (np.isfinite(wrist).all() and np.isfinite(release).all()):
+        raise ValueError("the wrist and the middle-finger knuckle must be finite pixel positions")
+    if np.hypot(*(release - wrist)) >= min_drag_px:
+        return wrist, release
+    default_wrist, default_mcp = default_placement(keypoints, hand, image_size)
+    size = float(np.hypot(*(default_mcp - default_wrist)))
+    return wrist, wrist + np.array([0.0, -size])
+
+
 def placed(keypoints: np.ndarray, hand: int, wrist: np.ndarray, middle_mcp: np.ndarray) -> np.ndarray:
     """keypoints (2, 21, 3) with `hand` replaced by the template placed by its wrist and middle MCP."""
     return _with_hand(keypoints, hand, template_hand(wrist, middle_mcp, hand), ADDED_CONFIDENCE)

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from handviewer.session import Session
-from handviewer.session.add_hand import (ADDED_CONFIDENCE, TEMPLATE_2D, copy_hand, interpolate_hand, keypoints_source,
+from handviewer.session.add_hand import (ADDED_CONFIDENCE, TEMPLATE_2D, copy_hand, gesture_placement, interpolate_hand,
+                                         keypoints_source,
                                          place_template, present, template_hand)
 
 
@@ -83,3 +84,20 @@ def test_a_template_hand_is_placed_by_wrist_and_knuckle_mirrored_for_the_left(cl
     assert got[1, 0, 0] > kp[4, 0, 0, 0]  # a left hand beside the right, on the image's right
     with pytest.raises(ValueError, match="apart"):
         template_hand([5.0, 5.0], [5.0, 5.0], 0)
+
+
+def test_gesture_placement_takes_the_drag_or_a_default_size_for_a_click():
+    kp = np.full((2, 21, 3), np.nan, np.float32)
+    kp[0] = _hand((0.0, 0.0))  # the right hand, 40 px from wrist to middle knuckle
+    wrist, mcp = gesture_placement([100, 300], [160, 220], kp, 1, (640, 480))
+    assert np.allclose(wrist, [100, 300]) and np.allclose(mcp, [160, 220])
+    hand = template_hand(wrist, mcp, 1)
+    assert np.allclose(hand[0], [100, 300], atol=1e-4) and np.allclose(hand[9], [160, 220], atol=1e-4)
+    # a click: upright, the other hand's size
+    wrist, mcp = gesture_placement([100, 300], [101, 302], kp, 1, (640, 480))
+    assert np.allclose(wrist, [100, 300]) and np.allclose(mcp, [100, 260], atol=1e-3)
+    # no other hand: a sixth of the image height
+    empty = np.full((2, 21, 3), np.nan, np.float32)
+    assert np.allclose(gesture_placement([50, 400], [50, 400], empty, 0, (640, 480))[1], [50, 320])
+    with pytest.raises(ValueError, match="finite"):
+        gesture_placement([np.nan, 1], [3, 4], kp, 1, (640, 480))
