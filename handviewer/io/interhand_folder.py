@@ -2,8 +2,16 @@
 
 A folder is one when it holds `PREFIX_data.json`, `PREFIX_camera.json` and `PREFIX_joint_3d.json`
 (the official names, e.g. `InterHand2.6M_test_data.json`, or mmpose's `test_interhand2.6m_data.json`)
-next to its images. `load_interhand_folder` matches the annotation records to the images by file name
-and gives, per frame of the folder (images in natural order, as `open_frames` shows them):
+next to its images (flat), or when it is a camera folder of the dataset's own tree (nested):
+
+    ROOT/images/{split}/Capture*/{sequence}/cam*/image*.jpg
+    ROOT/annotations/{split}/InterHand2.6M_{split}_{data,camera,joint_3d}.json
+
+where data.json names the images by their path under `images/{split}/` (only this folder's records
+are read). A nested folder whose `ROOT/annotations/` lacks the split's files is an error naming them;
+with no `ROOT/annotations/` at all it is a plain image folder. `load_interhand_folder` matches the
+annotation records to the images by path (else by a file name only one record has) and gives, per
+frame of the folder (images in natural order, as `open_frames` shows them):
 
 keypoints : (T, 2, 21, 3) float32 px + confidence, the 3D ground truth projected with the image's camera.
 joints    : (T, 2, 21, 3) float32 mm in the image's camera frame (OpenCV), NaN where invalid or absent.
@@ -16,6 +24,7 @@ canvas    : (width, height) px, the largest image: InterHand2.6M crops are portr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +36,8 @@ from handviewer.io.errors import FileFormatError
 KINDS = ("data", "camera", "joint_3d")
 
 
-def find_interhand_files(folder: str | Path) -> tuple[Path, Path, Path] | None:
-    """(data.json, camera.json, joint_3d.json) in `folder`, or None when it holds no complete set.
-
-    Several sets (e.g. train and test annotations in one folder): the first in name order whose
-    three files exist."""
-    folder = Path(folder)
+def _flat_files(folder: Path) -> tuple[Path, Path, Path] | None:
+    """A complete set of annotation files directly in `folder` (the first in name order), or None."""
     if not folder.is_dir():
         return None
     for data in sorted(folder.glob("*data.json")):
@@ -41,6 +46,64 @@ def find_interhand_files(folder: str | Path) -> tuple[Path, Path, Path] | None:
         if all(p.is_file() for p in others):
             return (data, *others)
     return None
+
+
+def nested_layout(folder: str | Path) -> tuple[Path, str, str] | None:
+    """(dataset root, split, "Capture3/0390_dh_touchROM/cam400026") when `folder` is a camera folder
+    `ROOT/images/{split}/Capture*/{sequence}/cam*` of the dataset's tree, else None."""
+    cam = Path(folder).resolve()
+    parents = cam.parents
+    if len(parents) < 5 or not cam.name.startswith("cam"):
+        return None
+    seq, capture, split, images = parents[0], parents[1], parents[2], parents[3]
+    if not (re.fullmatch(r"Capture\d+", capture.name) and images.name == "images"):
+        return None
+    return images.parent, split.name, f"{capture.name}/{seq.name}/{cam.name}"
+
+
+@dataclass(frozen=True)
+class InterHandLayout:
+    """Where a folder's annotations are: files (data, camera, joint_3d); image_root, the folder
+    data.json's file names are relative to; prefix, the file-name prefix of this folder's images
+    (None: every record of data.json may be one of its images)."""
+
+    files: tuple[Path, Path, Path]
+    image_root: Path
+    prefix: str | None
+
+
+def find_interhand_layout(folder: str | Path) -> InterHandLayout | None:
+    """The annotations of `folder`, flat (beside the images) or nested (the dataset's tree), or None
+    when it has none. FileFormatError naming the missing files for a nested folder whose
+    `ROOT/annotations/` lacks the split's set."""
+    folder = Path(folder)
+    flat = _flat_files(folder)
+    if flat is not None:
+        return InterHandLayout(flat, folder, None)
+    nested = nested_layout(folder) if folder.is_dir() else None
+    if nested is None:
+        return None
+    root, split, relative = nested
+    annotations = root / "annotations"
+    if not annotations.is_dir():
+        return None  # the images alone: a plain image folder (hands are detected)
+    expected = tuple(annotations / split / f"InterHand2.6M_{split}_{kind}.json" for kind in KINDS)
+    files = expected if all(p.is_file() for p in expected) else _flat_files(annotations / split)
+    if files is None:
+        missing = ", ".join(str(p) for p in expected if not p.is_file())
+        raise FileFormatError(folder, f"an InterHand2.6M camera folder (images/{split}/{relative}) whose "
+                                      f"annotations are incomplete: missing {missing}")
+    return InterHandLayout(files, root / "images" / split, relative + "/")
+
+
+def find_interhand_files(folder: str | Path) -> tuple[Path, Path, Path] | None:
+    """(data.json, camera.json, joint_3d.json) of `folder` (`find_interhand_layout`), or None when it
+    has none.
+
+    Several sets (e.g. train and test annotations in one folder): the first in name order whose
+    three files exist."""
+    layout = find_interhand_layout(folder)
+    return None if layout is None else layout.files
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,10 +131,10 @@ class InterHandFolder:
 def interhand_canvas(folder: str | Path, image_files: list[Path]) -> tuple[int, int] | None:
     """(width, height) px that holds every annotated image of the folder (their data.json sizes), or
     None when the folder is not an InterHand2.6M folder."""
-    files = find_interhand_files(folder)
-    if files is None:
+    layout = find_interhand_layout(folder)
+    if layout is None:
         return None
-    records = _image_records(files[0], {p.name for p in image_files})
+    records = _image_records(layout, image_files)
     if not records:
         return None
     return max(int(r["width"]) for r in records.values()), max(int(r["height"]) for r in records.values())
@@ -85,12 +148,13 @@ def load_interhand_folder(folder: str | Path, image_files: list[Path], canvas: t
     from handviewer.io.keypoints import load_interhand
 
     folder = Path(folder)
-    files = find_interhand_files(folder)
-    if files is None:
+    layout = find_interhand_layout(folder)
+    if layout is None:
         raise FileFormatError(folder, "no InterHand2.6M annotation files (PREFIX_data.json, PREFIX_camera.json, "
                                       "PREFIX_joint_3d.json)")
-    samples = load_interhand(*files)
-    rows = _rows_by_image(folder, image_files, samples.file_names)
+    files = layout.files
+    samples = load_interhand(*files, file_prefix=layout.prefix)
+    rows = _rows_by_image(layout.image_root, image_files, samples.file_names)
     n = len(image_files)
     keypoints = np.full((n, 2, 21, 3), np.nan, np.float32)
     joints = np.full((n, 2, 21, 3), np.nan, np.float32)
@@ -130,17 +194,21 @@ def _rows_by_image(folder: Path, image_files: list[Path], file_names: tuple[str,
     return out
 
 
-def _image_records(data_json: Path, names: set[str]) -> dict[str, dict]:
-    """{file name: image record} of data.json for the named images."""
+def _image_records(layout: InterHandLayout, image_files: list[Path]) -> dict[int, dict]:
+    """{frame: image record of data.json} for the images of a folder (matched as `_rows_by_image`)."""
+    data_json = layout.files[0]
     data = read_json(data_json)
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise FileFormatError(data_json, "not an InterHand2.6M data file: no 'images' list")
+    records = [img for img in data["images"] if isinstance(img, dict)
+               and (layout.prefix is None or str(img.get("file_name", "")).startswith(layout.prefix))]
+    rows = _rows_by_image(layout.image_root, image_files, tuple(str(r.get("file_name", "")) for r in records))
     out = {}
-    for img in data["images"]:
-        if isinstance(img, dict) and Path(str(img.get("file_name", ""))).name in names:
-            try:
-                int(img["width"]), int(img["height"])
-            except (KeyError, TypeError, ValueError) as e:
-                raise FileFormatError(data_json, f"image record without a whole width/height: {img!r:.200}") from e
-            out[Path(str(img["file_name"])).name] = img
+    for i, k in rows.items():
+        img = records[k]
+        try:
+            int(img["width"]), int(img["height"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise FileFormatError(data_json, f"image record without a whole width/height: {img!r:.200}") from e
+        out[i] = img
     return out

@@ -184,7 +184,8 @@ class InterHandSamples:
         return len(self.cameras)
 
 
-def load_interhand(data_json: str | Path, camera_json: str | Path, joint_3d_json: str | Path) -> InterHandSamples:
+def load_interhand(data_json: str | Path, camera_json: str | Path, joint_3d_json: str | Path,
+                   file_prefix: str | None = None) -> InterHandSamples:
     """Read InterHand2.6M annotations (the official `*_data.json`, `*_camera.json`, `*_joint_3d.json`).
 
     data_json     : COCO-style {"images": [...], "annotations": [...]}; an image names its capture,
@@ -192,6 +193,8 @@ def load_interhand(data_json: str | Path, camera_json: str | Path, joint_3d_json
     camera_json   : {capture: {"campos"|"camrot"|"focal"|"princpt": {camera: value}}}, mm and pixels.
     joint_3d_json : {capture: {frame_idx: {"world_coord": (42, 3) mm, "joint_valid": 42, ...}}}.
     A joint is valid when both joint_3d's and the annotation's joint_valid say so.
+    file_prefix   : only the images whose file_name starts with it (e.g. "Capture3/0390_dh_touchROM/cam400026/",
+                    one camera folder of the dataset's tree); the others are neither read nor checked.
     """
     data_path, camera_path, joint_path = Path(data_json), Path(camera_json), Path(joint_3d_json)
     data, cams, j3d = read_json(data_path), read_json(camera_path), read_json(joint_path)
@@ -201,10 +204,12 @@ def load_interhand(data_json: str | Path, camera_json: str | Path, joint_3d_json
     for k, img in enumerate(data["images"]):
         if not isinstance(img, dict):
             raise FileFormatError(data_path, f"images[{k}] is not an image record (an object), got {img!r:.80}")
+    images = data["images"] if file_prefix is None else [
+        img for img in data["images"] if str(img.get("file_name", "")).startswith(file_prefix)]
     rows = [_interhand_image(img, annotations.get(_key(img.get("id"))), cams, j3d, data_path, camera_path, joint_path)
-            for img in data["images"]]
+            for img in images]
     if not rows:
-        raise FileFormatError(data_path, "no images")
+        raise FileFormatError(data_path, "no images" if file_prefix is None else f"no images under {file_prefix}")
     joints = np.stack([r[0] for r in rows])  # (T, 2, 21, 3) mm
     cameras = tuple(r[1] for r in rows)
     xy = np.stack([project(j, cam) for j, cam in zip(joints, cameras)])  # (T, 2, 21, 2) px
