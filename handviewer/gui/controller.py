@@ -204,12 +204,19 @@ class ComputeController(QObject):
     def _on_ready(self, input_warnings: list[str] | None = None) -> None:
         """Models loaded; the status bar also says what looks wrong with the inputs (partial coverage...)."""
         self.is_ready = True
-        for warning in input_warnings or []:
-            print(f"handviewer: warning: {warning}", file=sys.stderr)
+        info = self._loaded_lines()
+        for line in input_warnings or []:
+            print(f"handviewer: {'' if line in info else 'warning: '}{line}", file=sys.stderr)
         self.status.emit("; ".join(["Ready", *(input_warnings or [])]))
         if input_warnings:
             self.input_warnings.emit(list(input_warnings))
         self.ready.emit()
+
+    def _loaded_lines(self) -> set[str]:
+        """The lines of the warm-up's report that say what was read (e.g. an InterHand2.6M folder's
+        annotations: `VideoInputs.loaded`), not what looks wrong: printed as information."""
+        inputs = getattr(self.computer, "inputs", None)
+        return set(getattr(inputs, "loaded", None) or ())
 
     def _store(self, result, version: int) -> None:
         if self._version(result.index) != version:

@@ -15,7 +15,7 @@ from handviewer.session import RecentFiles
 FOLDER = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "interhand26m_mmpose_samples"
 
 
-def test_open_folder_reads_the_interhand_annotations_and_says_so(qtbot, tmp_path):
+def test_open_folder_reads_the_interhand_annotations_and_says_so(qtbot, tmp_path, capfd):
     if not FOLDER.exists():
         pytest.skip(f"shared test data not available: {FOLDER}")
     folder = tmp_path / "interhand"  # a copy: the app saves its session beside what it opens
@@ -31,6 +31,8 @@ def test_open_folder_reads_the_interhand_annotations_and_says_so(qtbot, tmp_path
         qtbot.waitUntil(lambda: bool(window.warning_banner.warnings), timeout=60_000)
         said = " ".join(window.warning_banner.warnings)
         assert "InterHand2.6M" in said and "4 of 4 images annotated" in said
+        err = capfd.readouterr().err  # printed as information, not as a warning
+        assert "handviewer: InterHand2.6M annotations" in err and "warning: InterHand2.6M" not in err
         qtbot.waitUntil(lambda: 0 in window.session.results, timeout=60_000)
         result = window.session.results[0]
         assert np.isfinite(result.before.joints).all(-1).any()
