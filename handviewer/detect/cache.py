@@ -1,7 +1,14 @@
 """Detected keypoints kept with the input: `<stem>.keypoints.json` beside the video (our keypoints
 format, which `pipeline.inputs.find_beside` finds), or, where that folder is not writable, in the
 per-user cache ($HANDVIEWER_CACHE or ~/.cache/handviewer, `detect/<key>/`), keyed by the input's
-absolute path, size and modification time (a changed video is detected again)."""
+absolute path, size and modification time (a changed video is detected again).
+
+Each file the detection writes says so in its header: "detection": {"detector", "version"}, the
+version being DETECTION_VERSION, raised whenever detection finds more or other hands than before. A
+per-user cache entry of an older version (or none: written before versions) is stale: the hands are
+detected again. `is_stale` tells the same of a file beside a video (a file without the mark there
+may be the user's own keypoints and is never called stale).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,38 @@ import sys
 from pathlib import Path
 
 from handviewer.io.errors import HandIOError, MissingDependencyError
+
+
+# 1: the per-frame pass, the second look (other hand masked, region around the last place) and sides
+# over time; 2: + the gap look (`gaps.py`) around a missing hand's place predicted from its neighbours.
+DETECTION_VERSION = 2
+
+
+def detection_header(detector: str = "mediapipe-hands", **options) -> dict:
+    """The header field that marks keypoints as detected (by `detector`, with `options`), this version."""
+    return {"detection": {"detector": detector, "version": DETECTION_VERSION, **options}}
+
+
+def detection_version(path: str | Path) -> int | None:
+    """The detection version a keypoints file was written with: 0 for detection files written before
+    versions, None when the file says it was not made by detection (or cannot be read)."""
+    from handviewer.io.own import read_header
+
+    try:
+        head = read_header(path)
+    except (OSError, HandIOError, ValueError):
+        return None
+    mark = head.get("detection")
+    if mark is None:
+        return None
+    version = mark.get("version") if isinstance(mark, dict) else None
+    return version if isinstance(version, int) else 0
+
+
+def is_stale(path: str | Path) -> bool:
+    """Whether `path` holds hands detected by an older detection than this one (see the module docstring)."""
+    version = detection_version(path)
+    return version is not None and version < DETECTION_VERSION
 
 
 def beside_path(video: str | Path) -> Path:
@@ -38,23 +77,26 @@ def cache_path_for(video: str | Path, create: bool = False) -> Path:
 
 
 def find_cached(video: str | Path) -> Path | None:
-    """The per-user cache's keypoints for `video`, if any (those beside it are found by `find_beside`)."""
+    """The per-user cache's keypoints for `video`, if any and of this detection version (those beside
+    it are found by `find_beside`). Only detection writes there: an entry without a version is stale."""
     path = cache_path_for(video)
-    return path if path.is_file() else None
+    if not path.is_file():
+        return None
+    return path if (detection_version(path) or 0) >= DETECTION_VERSION else None
 
 
 def save_detections(video: str | Path, detections) -> Path:
     """Write `Detections` in our keypoints format beside `video`, else in the per-user cache; the path."""
     from handviewer.io.own import save_own
 
-    keypoints = detections.to_keypoints2d()
+    keypoints, mark = detections.to_keypoints2d(), detection_header()
     try:
         target = beside_path(video)
-        save_own(target, keypoints)
+        save_own(target, keypoints, extra_header=mark)
         return target
     except (OSError, HandIOError):  # a read-only or vanished folder
         target = cache_path_for(video, create=True)
-        save_own(target, keypoints)
+        save_own(target, keypoints, extra_header=mark)
         return target
 
 

@@ -28,7 +28,7 @@ def register(sub) -> None:
 
 
 def _run(args) -> int:
-    from handviewer.detect.cache import beside_path
+    from handviewer.detect.cache import beside_path, detection_header
     from handviewer.detect.mediapipe_backend import make_detector
     from handviewer.detect.video import DetectOptions, iter_detect
     from handviewer.io.own import save_own
@@ -48,6 +48,8 @@ def _run(args) -> int:
         detections = drain(iter_detect(args.video, detector, options), TextProgress("detect"))
     finally:
         detector.close()
-    save_own(out, detections.to_keypoints2d())
+    save_own(out, detections.to_keypoints2d(), extra_header=detection_header(
+        detector.name, second_look=not args.no_second_look, sides_over_time=not args.label_sides,
+        min_confidence=args.min_confidence))
     print(json.dumps({"keypoints": str(out.resolve()), "detector": detector.name, **detections.summary()}, indent=2))
     return 0

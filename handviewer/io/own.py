@@ -71,15 +71,27 @@ def header() -> dict:
     }
 
 
+def _header_with(extra: Mapping | None) -> dict:
+    """`header()` plus `extra` fields (e.g. "detection": what made the keypoints), which may not
+    replace the format's own fields."""
+    head = header()
+    clash = sorted(set(extra or {}) & (set(head) | {"keypoints_2d", "joints_3d", "camera"}))
+    if clash:
+        raise ValueError(f"extra header fields may not replace the format's own: {clash}")
+    head.update(extra or {})
+    return head
+
+
 def save_own(path: str | Path, keypoints: Keypoints2D | None = None, joints: Joints3D | None = None,
-             camera: Camera | None = None) -> None:
-    """Write hand data in our format, atomically; `.json` or `.npz` by the file suffix."""
+             camera: Camera | None = None, extra_header: Mapping | None = None) -> None:
+    """Write hand data in our format, atomically; `.json` or `.npz` by the file suffix. extra_header:
+    further JSON fields kept in the header (`read_header` gives them back)."""
     path = Path(path)
     if keypoints is None and joints is None:
         raise ValueError("save_own: give keypoints, joints or both")
     suffix = path.suffix.lower()
     if suffix == ".json":
-        doc = header()
+        doc = _header_with(extra_header)
         if keypoints is not None:
             doc["keypoints_2d"] = {"frame_indices": keypoints.frame_indices.tolist(),
                                    "channels": ["x", "y", "confidence"], "data": nan_to_none(keypoints.xyc)}
@@ -89,15 +101,17 @@ def save_own(path: str | Path, keypoints: Keypoints2D | None = None, joints: Joi
             doc["camera"] = camera.to_dict()
         write_json(path, doc)
     elif suffix == ".npz":
-        write_npz(path, keypoints, joints, camera)
+        write_npz(path, keypoints, joints, camera, extra_header=extra_header)
     else:
         raise HandIOError(path, "unknown suffix: use .json or .npz")
 
 
 def write_npz(path: Path, keypoints: Keypoints2D | None, joints: Joints3D | None, camera: Camera | None,
-              extra: Mapping[str, np.ndarray] | None = None) -> None:
-    """The NPZ form, with `extra` arrays stored under their own names (which must not clash)."""
-    arrays: dict[str, np.ndarray] = {"header": np.array(json.dumps(header())), "joint_order": np.array(JOINT_ORDER)}
+              extra: Mapping[str, np.ndarray] | None = None, extra_header: Mapping | None = None) -> None:
+    """The NPZ form, with `extra` arrays stored under their own names (which must not clash) and
+    `extra_header` fields in the header."""
+    arrays: dict[str, np.ndarray] = {"header": np.array(json.dumps(_header_with(extra_header))),
+                                     "joint_order": np.array(JOINT_ORDER)}
     if keypoints is not None:
         arrays["keypoints_2d"], arrays["keypoints_2d_frame_indices"] = keypoints.xyc, keypoints.frame_indices
     if joints is not None:
@@ -125,6 +139,26 @@ def load_own(path: str | Path) -> HandSequence:
         return _load_json(path)
     if suffix == ".npz":
         return _load_npz(path)
+    raise HandIOError(path, "unknown suffix: expected .json or .npz")
+
+
+def read_header(path: str | Path) -> dict:
+    """The header of a file in our format (the fields `header()` writes, and any extra ones);
+    HandIOError/FileFormatError naming the file when it is not one."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        doc = read_json(path)
+        _check_header(path, doc)
+        return {k: v for k, v in doc.items() if k not in ("keypoints_2d", "joints_3d", "camera")}
+    if suffix == ".npz":
+        arrays = read_npz(path)
+        try:
+            head = json.loads(str(arrays["header"]))
+        except (KeyError, ValueError) as e:
+            raise FileFormatError(path, "no readable 'header' array") from e
+        _check_header(path, head)
+        return head
     raise HandIOError(path, "unknown suffix: expected .json or .npz")
 
 

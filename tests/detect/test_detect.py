@@ -196,3 +196,56 @@ def test_the_app_detects_the_hands_of_a_bare_video_while_warming_up_with_progres
     assert (tmp_path / "SOUP.keypoints.json").exists() and "hands detected with MediaPipe Hands" in warnings[0]
     assert np.isfinite(comp.keypoints(20)[..., :2]).all(-1).any()
     assert np.isfinite(comp.compute_initial(20).before.joints).all(-1).any()
+
+
+def test_a_cached_detection_of_an_older_version_is_detected_again(tmp_path, monkeypatch):
+    """Per-user cache entries written before detection versions (or by an older one) are stale: the
+    hands are detected again (and the cache rewritten); a current one is reused."""
+    from handviewer.detect import cache, video as detect_video
+    from handviewer.io import load_own, save_own
+
+    monkeypatch.setenv("HANDVIEWER_CACHE", str(tmp_path / "cache"))
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"not really a video")
+    monkeypatch.setattr(cache, "beside_path", lambda v: tmp_path / "read-only" / "clip.keypoints.json")
+    old = Detections.empty(2)
+    old.keypoints[0, 0, :, :2], old.keypoints[0, 0, :, 2] = 10.0, 0.9
+    entry = cache.cache_path_for(clip, create=True)
+    save_own(entry, old.to_keypoints2d())  # as written before versions: no mark
+    assert cache.detection_version(entry) is None and cache.find_cached(clip) is None
+    save_own(entry, old.to_keypoints2d(), extra_header={"detection": {"detector": "mediapipe-hands", "version": 1}})
+    assert cache.detection_version(entry) == 1 and cache.find_cached(clip) is None
+
+    new = Detections.empty(2)
+    new.keypoints[:, :, :, :2], new.keypoints[:, :, :, 2] = 20.0, 0.8  # the current detection finds more
+    runs = []
+
+    def fake_detect(video, *args, **kwargs):
+        runs.append(video)
+        yield 1.0, "detecting"
+        return new
+
+    monkeypatch.setattr(detect_video, "iter_detect", fake_detect)
+    found, note = cache.cached_or_detect(clip, progress=lambda *a: None)
+    assert runs == [clip] and found == entry and "hands detected with MediaPipe Hands" in note
+    assert cache.detection_version(entry) == cache.DETECTION_VERSION
+    assert np.allclose(load_own(entry).keypoints.xyc[..., :2], 20.0)  # the new hands
+    found, note = cache.cached_or_detect(clip, progress=lambda *a: None)  # current: reused
+    assert runs == [clip] and "detected earlier" in note
+
+
+def test_files_beside_a_video_are_stale_only_when_marked_by_an_older_detection(tmp_path):
+    from handviewer.detect import cache
+    from handviewer.io import save_own
+
+    det = Detections.empty(1)
+    path = tmp_path / "clip.keypoints.json"
+    save_own(path, det.to_keypoints2d())  # no mark: may be the user's own keypoints
+    assert not cache.is_stale(path)
+    save_own(path, det.to_keypoints2d(), extra_header={"detection": {"version": cache.DETECTION_VERSION - 1}})
+    assert cache.is_stale(path)
+    cache.save_detections(tmp_path / "clip.mp4", det)  # what detection writes beside the clip now
+    assert not cache.is_stale(path) and cache.detection_version(path) == cache.DETECTION_VERSION
+    npz = tmp_path / "clip.keypoints.npz"
+    save_own(npz, det.to_keypoints2d(), extra_header=cache.detection_header("x"))
+    assert cache.detection_version(npz) == cache.DETECTION_VERSION and not cache.is_stale(npz)
