@@ -255,9 +255,9 @@ class FrameView(QGraphicsView):
         return False
 
     def event(self, event) -> bool:
-        # Esc is also the window's Cancel shortcut: while the gesture is armed the view takes the key.
+        # While the gesture is armed Enter places the hand (no shortcut may take it; Esc: the gesture's filter).
         if (event.type() == QEvent.Type.ShortcutOverride and self.template_gesture.active
-                and event.key() in (Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
             event.accept()
             return True
         return super().event(event)

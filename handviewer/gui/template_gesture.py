@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem
+from PySide6.QtWidgets import QApplication, QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem
 
 from handviewer.hand.skeleton import BONES
 from handviewer.render.style import HAND_COLORS
@@ -73,6 +73,8 @@ class TemplateGesture(QObject):
             item.setPen(QPen(QColor("white"), 1))
         self.view.viewport().setCursor(Qt.CursorShape.CrossCursor)
         self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+        # Esc cancels wherever the focus is, before the window's Cancel shortcut (also Esc) sees it.
+        QApplication.instance().installEventFilter(self)
 
     def press(self, pos: QPointF) -> None:
         self.wrist = np.array([pos.x(), pos.y()])
@@ -109,6 +111,17 @@ class TemplateGesture(QObject):
         self.hand, self.wrist, self._shape = None, None, None
         self._show(None)
         self.view.viewport().unsetCursor()
+        QApplication.instance().removeEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        kind = event.type()
+        if (self.active and kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+                and event.key() == Qt.Key.Key_Escape):
+            if kind == QEvent.Type.KeyPress:
+                self.cancel()
+            event.accept()
+            return True
+        return False
 
     # ------------------------------------------------------------------ events routed by the view
     def mouse_event(self, kind: QEvent.Type, event, scene_pos: QPointF) -> bool:

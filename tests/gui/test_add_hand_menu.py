@@ -91,7 +91,7 @@ def test_template_hand_placed_by_a_drag_from_wrist_to_knuckle(make_window, qtbot
     qtbot.waitUntil(lambda: np.isnan(window.computer.keypoints(4)[1]).all(), timeout=5000)
 
 
-@pytest.mark.parametrize("how", ["escape", "right button", "frame change"])
+@pytest.mark.parametrize("how", ["escape", "escape elsewhere", "right button", "frame change"])
 def test_template_gesture_cancelled_records_nothing(make_window, qtbot, how):
     window = make_window(computer=_left_hand_missing())
     session, view = window.session, window.frame_view
@@ -104,6 +104,9 @@ def test_template_gesture_cancelled_records_nothing(make_window, qtbot, how):
     assert view.template_gesture.preview() is not None
     if how == "escape":
         qtbot.keyClick(view, Qt.Key.Key_Escape)
+    elif how == "escape elsewhere":  # the focus on another widget: Esc still cancels the gesture
+        window.timeline.setFocus()
+        qtbot.keyClick(window.timeline, Qt.Key.Key_Escape)
     elif how == "right button":
         qtbot.mousePress(view.viewport(), Qt.MouseButton.RightButton, pos=QPoint(190, 200))
     else:
