@@ -177,14 +177,21 @@ class CameraChooser:
     of that frame in data.json (file order), else the capture's first camera in camera.json, else
     none. Deterministic: the same choice whatever the worker count."""
 
-    def __init__(self, aset: AnnotationSet) -> None:
+    def __init__(self, aset: AnnotationSet, frames: set[tuple[str, str]] | None = None) -> None:
+        """frames: the (capture, frame) pairs that will be asked for, None for all. With them, `images`
+        holds each one's first image record (file_name, width, height, camera) from data.json."""
         from handviewer.io._files import read_json
 
         self.path = aset.camera
         self.cameras = read_json(aset.camera) if aset.camera is not None else {}
         if not isinstance(self.cameras, dict):
             raise FileFormatError(aset.camera, "not an InterHand2.6M camera file: expected {capture: {...}}")
-        self.first_image = _first_images(aset.data) if aset.data is not None else {}
+        self.images: dict[tuple[str, str], dict] = {}
+        if aset.data is not None and frames is not None:
+            self.images = first_image_records(aset.data, frames)
+            self.first_image = {key: str(img["camera"]) for key, img in self.images.items()}
+        else:
+            self.first_image = _first_images(aset.data) if aset.data is not None else {}
         self._cache: dict[tuple[str, str], FrameCamera | None] = {}
 
     def __call__(self, capture: str, frame: str) -> FrameCamera | None:
@@ -230,6 +237,29 @@ def _first_images(path: Path) -> dict[tuple[str, str], str]:
     return first
 
 
+def first_image_records(path: Path, frames: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+    """{(capture, frame_idx): its first image record in data.json} for the given frames only (file_name,
+    width, height, camera; streamed: a whole dataset's image list is never held)."""
+    import ijson
+
+    out: dict[tuple[str, str], dict] = {}
+    try:
+        with open(path, "rb") as f:
+            for img in ijson.items(f, "images.item", use_float=True):
+                if not (isinstance(img, dict) and {"capture", "frame_idx", "camera"} <= img.keys()):
+                    continue
+                key = (str(img["capture"]), str(img["frame_idx"]))
+                if key in frames and key not in out:
+                    out[key] = {k: img.get(k) for k in ("file_name", "width", "height", "camera")}
+                    if len(out) == len(frames):
+                        break
+    except ijson.JSONError as e:
+        raise FileFormatError(path, f"malformed JSON ({e})") from e
+    except OSError as e:
+        raise HandIOError(path, f"cannot read: {e.strerror or e}") from e
+    return out
+
+
 def to_camera(world: np.ndarray, R: np.ndarray, t: np.ndarray) -> np.ndarray:
     """world (..., 3) mm -> camera frame (..., 3) mm: X_cam = R @ (world - t)."""
     return (np.asarray(world, np.float64) - t) @ np.asarray(R, np.float64).T
@@ -241,4 +271,4 @@ def to_world(cam: np.ndarray, R: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["AnnotationSet", "CameraChooser", "FrameCamera", "JointFileWriter", "both_hands", "find_annotation_sets",
-           "iter_records", "record_joints", "to_camera", "to_world"]
+           "first_image_records", "iter_records", "record_joints", "to_camera", "to_world"]

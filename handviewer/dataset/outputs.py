@@ -30,6 +30,15 @@ CSV_COLUMNS = ("file", "capture", "frame", "hand_type", "status", "volume_before
                "moved_max_mm", "fit_mm", "review")
 
 
+# A review entry (review.json is a list of them): these keys, "reasons" (why it is listed), then
+# REVIEW_EXTRA_KEYS (added later; readers of older lists find them in summary.json's "files"):
+# input / camera / data: the annotation files read (paths), output: the corrected file's name in the
+# output folder, status: "corrected" or "unresolved"; depths and the mean displacement.
+REVIEW_KEYS = ("file", "capture", "frame", "volume_before_cm3", "volume_after_cm3", "moved_max_mm")
+REVIEW_EXTRA_KEYS = ("input", "output", "camera", "data", "status", "depth_before_mm", "depth_after_mm",
+                     "moved_mean_mm")
+
+
 @dataclass
 class Tally:
     """What the summary and the plots need, gathered while writing (per-frame floats only).
@@ -67,8 +76,9 @@ class Tally:
             reasons = (["still intersecting"] if row["intersecting_after"] else []) + (
                 ["kept as given: refinement did not lower the overlap"] if row["status"] == "unresolved" else []) + (
                 [f"moved {row['moved_max_mm']:.1f} mm"] if row["moved_max_mm"] > self.moved_threshold_mm else [])
-            self.review.append({k: row[k] for k in ("file", "capture", "frame", "volume_before_cm3", "volume_after_cm3",
-                                                     "moved_max_mm")} | {"reasons": reasons})
+            # REVIEW_KEYS first (what review.json always held), then where the app finds the frame again
+            self.review.append({k: row[k] for k in REVIEW_KEYS} | {"reasons": reasons}
+                               | {k: row[k] for k in REVIEW_EXTRA_KEYS if k in row})
 
 
 def write_set(aset: AnnotationSet, index: int, out_json: Path, results: Iterator[dict], table, tally: Tally,
@@ -82,7 +92,9 @@ def write_set(aset: AnnotationSet, index: int, out_json: Path, results: Iterator
         for ordinal, (capture, frame, record) in enumerate(iter_records(aset.joint_3d)):
             world, valid = record_joints(record, aset.joint_3d, capture, frame)
             row = {"file": aset.joint_3d.name, "capture": capture, "frame": frame,
-                   "hand_type": record.get("hand_type", "") if isinstance(record, dict) else ""}
+                   "hand_type": record.get("hand_type", "") if isinstance(record, dict) else "",
+                   "input": str(aset.joint_3d), "output": out_json.name, "camera": str(aset.camera or ""),
+                   "data": str(aset.data or "")}
             if both_hands(valid):
                 result = next(results, None)
                 if result is None or int(result["file_index"]) != index or int(result["ordinal"]) != ordinal:
@@ -142,4 +154,4 @@ def _finite(value: float) -> float:
     return value if math.isfinite(value) else 0.0
 
 
-__all__ = ["CSV_COLUMNS", "Tally", "open_table", "write_set"]
+__all__ = ["CSV_COLUMNS", "REVIEW_EXTRA_KEYS", "REVIEW_KEYS", "Tally", "open_table", "write_set"]

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 import handviewer
 from handviewer.assets import asset_path
 
+from handviewer.gui import review_list
 from handviewer.gui.dialogs import Dialogs
 from handviewer.gui.main_window import MainWindow
 from handviewer.gui.screenshot import render_window_screenshot
@@ -85,10 +86,9 @@ class App:
         if video_path is None:
             frames, session, computer = None, Session(), _NoComputer()
         else:
-            frames = open_frames(video_path)
+            frames, make = self._source(video_path, predictions)
             session = self._session_for(video_path, frames)
-            computer = DeferredComputer(lambda: self.computer_factory(frames, video_path, predictions=predictions),
-                                        frames.frame_count)
+            computer = DeferredComputer(make, frames.frame_count)
             self.recent.add(video_path)
         if frame is not None:
             session.set_frame(frame)
@@ -96,11 +96,19 @@ class App:
             computer, frames, session, dialogs=self.dialogs_factory(None), recent=self.recent,
             on_open=self.open_replacing, on_open_predictions=self.open_predictions, **self.window_kwargs)
         self.window.dialogs.parent = self.window
+        review_list.attach(self.window)  # a review list's window: its queue and panel (others: nothing)
         self.window.closed.connect(self._window_closed)
         self.window.show()
         if old is not None:
             old.close()
         return self.window
+
+    def _source(self, path: str, predictions: str | None):
+        """(frames, computer maker) of a video, an image folder, or a clean-dataset review list (by content)."""
+        if review_list.is_review_path(path):
+            return review_list.review_source(path, self.window, self.interactive)
+        frames = open_frames(path)
+        return frames, lambda: self.computer_factory(frames, path, predictions=predictions)
 
     def _window_closed(self) -> None:
         if not self.replacing and self.on_last_closed is not None:

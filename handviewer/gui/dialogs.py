@@ -32,6 +32,13 @@ class Dialogs:
         """An image folder (an InterHand2.6M folder brings its annotations)."""
         return QFileDialog.getExistingDirectory(self.parent, "Open image folder") or None
 
+    def open_review_list(self) -> str | None:
+        """A clean-dataset review list (review.json in its output folder)."""
+        from handviewer.gui.review_list import REVIEW_FILTER
+
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open a clean-dataset review list", "", REVIEW_FILTER)
+        return path or None
+
     def open_predictions(self) -> str | None:
         path, _ = QFileDialog.getOpenFileName(self.parent, "Open keypoints or 3D predictions", "",
                                               PREDICTIONS_FILTER)

@@ -155,6 +155,7 @@ class MainWindow(DatasetActions, QMainWindow):
         a(file, "Open video…", self.open_video_dialog, "Ctrl+O")
         a(file, "Open folder…", self.open_folder_dialog)
         a(file, "Open keypoints/predictions…", self.open_predictions_dialog)
+        a(file, "Open review list…", self.open_review_list_dialog)
         self.recent_menu = file.addMenu("Recent files")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         a(file, "Save session", self.save, "Ctrl+S")
@@ -334,6 +335,12 @@ class MainWindow(DatasetActions, QMainWindow):
 
     def open_folder_dialog(self) -> None:
         path = self.dialogs.open_folder()
+        if path:
+            self.open_path(path)
+
+    def open_review_list_dialog(self) -> None:
+        """A clean-dataset review.json: its listed frames, before and after (`gui.review_list`)."""
+        path = self.dialogs.open_review_list()
         if path:
             self.open_path(path)
 

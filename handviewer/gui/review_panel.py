@@ -88,6 +88,7 @@ class ReviewPanel(QWidget):
         for key, label in CATEGORIES:
             self.category_buttons[key].setText(f"{label}: {len(state.categories[key])}")
             self.category_buttons[key].setEnabled(bool(state.categories[key]))
+            self.category_buttons[key].setVisible(key != "listed" or bool(state.categories[key]))  # review lists only
         self._show_frame()
 
     def showEvent(self, event) -> None:  # noqa: N802

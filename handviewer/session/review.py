@@ -17,9 +17,11 @@ from handviewer.session.state import Session
 MOVED_MM = 10.0  # a refinement that moved the joints further than this (mean, mm) deserves a look
 LOW_CONFIDENCE = 0.5  # mean 2D keypoint confidence below this: the detection is doubtful
 
-# (key, label shown in the app), in the order shown; the first five fill the queue.
+# (key, label shown in the app), in the order shown; the first six fill the queue ("listed": only
+# a review list's frames, `Session.listed`).
 # Labels are short: the side panel is narrow at 900 px; DESCRIPTIONS say more (tooltips).
 CATEGORIES = (
+    ("listed", "On the list"),
     ("intersecting", "Intersecting"),
     ("still_intersecting", "Still intersecting"),
     ("moved", f"Moved > {MOVED_MM:g} mm"),
@@ -29,6 +31,7 @@ CATEGORIES = (
     ("rejected", "Rejected"),
 )
 DESCRIPTIONS = {
+    "listed": "on the clean-dataset review list: it still intersects or moved more than the job's threshold",
     "intersecting": "the hands intersect and the frame is not refined",
     "still_intersecting": "refined, but the hands still intersect",
     "moved": f"refinement moved the joints more than {MOVED_MM:g} mm on average: check the pose",
@@ -37,7 +40,7 @@ DESCRIPTIONS = {
     "verified": "marked verified (accepted)",
     "rejected": "marked rejected",
 }
-QUEUED = ("intersecting", "still_intersecting", "moved", "low_confidence", "edited")
+QUEUED = ("listed", "intersecting", "still_intersecting", "moved", "low_confidence", "edited")
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class ReviewState:
 def frame_categories(session: Session, index: int, moved_mm: float = MOVED_MM,
                      low_confidence: float = LOW_CONFIDENCE) -> list[str]:
     """The categories (keys of `CATEGORIES`) of one frame."""
-    out = []
+    out = ["listed"] if index in session.listed else []
     result, overview = session.results.get(index), session.overview.get(index)
     refined = result is not None and result.is_refined()
     if refined:
@@ -92,7 +95,7 @@ def frame_categories(session: Session, index: int, moved_mm: float = MOVED_MM,
 def review_state(session: Session, moved_mm: float = MOVED_MM, low_confidence: float = LOW_CONFIDENCE) -> ReviewState:
     """Every frame sorted into the review categories (see the module docstring)."""
     categories: dict[str, list[int]] = {key: [] for key, _ in CATEGORIES}
-    frames = set(session.results) | set(session.overview) | set(session.keypoint_edits) | set(session.flags)
+    frames = set(session.results) | set(session.overview) | set(session.keypoint_edits) | set(session.flags) | set(session.listed)
     queue = []
     for index in sorted(i for i in frames if 0 <= i < session.frame_count):
         keys = frame_categories(session, index, moved_mm, low_confidence)

@@ -58,6 +58,8 @@ class Session:
         self.overview: dict[int, FrameOverview] = {}
         self.keypoint_edits: dict[int, np.ndarray] = {}
         self.flags: dict[int, str] = {}
+        # Frames a list names for review (a clean-dataset review list): index -> why; not saved (the list is).
+        self.listed: dict[int, str] = {}
         self.settings = settings or RefineSettings()
         self.history = UndoStack()
         self.dirty = False
