@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--refined", action="store_true", help="with --screenshot: refine the frame, show before/after side by side")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("open", help="open a video (same as `handviewer VIDEO`)")
+    p = sub.add_parser("open", help="open a video, an image folder or a clean-dataset review.json (same as "
+                                    "`handviewer PATH`)")
     p.add_argument("video", type=Path)
     p.add_argument("--keypoints", type=Path, help="2D keypoints (our JSON/NPZ, an OpenPose JSON file or folder)")
     p.add_argument("--predictions", type=Path, help="3D predictions of another estimator (JSON/NPZ, 42 joints)")

@@ -12,6 +12,7 @@ shards' inputs there and write their results there).
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Generator
 from pathlib import Path
@@ -35,6 +36,21 @@ def run_local(work: Path, pending: list[int], cleaner: dict) -> Generator[tuple[
             yield done, frames, time.perf_counter() - start, f"shard {shard}"
     finally:
         torch.set_num_threads(threads)
+
+
+def ray_unavailable() -> str | None:
+    """Why the Ray engine cannot run in this program (None when it can): the packaged desktop build
+    leaves Ray out (packaging/handviewer.spec: Ray starts its workers as Python processes and its own
+    server binaries, which a frozen program does not provide; with Ray Data's pyarrow and pandas it is
+    about 500 MB), or ray is not installed."""
+    import importlib.util
+
+    if getattr(sys, "frozen", False):
+        return ("the packaged handviewer has no Ray engine: use --engine local here (this machine's cores), or "
+                "run clean-dataset --engine ray / --ray-address from a pip install of handviewer")
+    if importlib.util.find_spec("ray") is None:
+        return "the Ray engine needs ray[data]: pip install 'ray[data]' (or use --engine local)"
+    return None
 
 
 def ray_init_kwargs(address: str | None = None, num_cpus: int | None = None) -> dict:
@@ -98,4 +114,4 @@ def _quiet(ray) -> None:
             setattr(ctx, name, False)
 
 
-__all__ = ["ENGINES", "ray_init_kwargs", "run_local", "run_ray"]
+__all__ = ["ENGINES", "ray_init_kwargs", "ray_unavailable", "run_local", "run_ray"]

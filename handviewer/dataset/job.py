@@ -127,6 +127,11 @@ def _check_options(out, chunk, shard_size, engine, workers, threads, review_move
         raise ValueError(f"the shard size ({shard_size}) must be a positive multiple of the chunk ({chunk})")
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine == "ray":
+        from handviewer.dataset.engine import ray_unavailable
+
+        if (why := ray_unavailable()) is not None:  # before any work: a job must not half-start
+            raise ValueError(why)
     if workers < 1 or threads < 1:
         raise ValueError("workers and threads must be at least 1")
     if not review_moved_mm >= 0:
