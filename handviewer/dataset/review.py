@@ -109,11 +109,14 @@ class ReviewList:
     def describe(self) -> str:
         """One line for the user: what was read."""
         found = sum(p is not None for p in self.images)
-        missing = [n for n in self.image_notes if n]
-        text = (f"Review list {self.path.name}: {len(self)} frame(s) of {len(self.sets)} annotation file(s) "
+        return (f"Review list {self.path.name}: {len(self)} frame(s) of {len(self.sets)} annotation file(s) "
                 f"({', '.join(s.input.name for s in self.sets)}); before = the given annotation, after = the "
                 f"corrected file, both fitted by IK; {found} with an image")
-        return text + (f"; {len(missing)} without: {missing[0]}" if missing else "")
+
+    def warnings(self) -> list[str]:
+        """What the user may miss: frames without an image (the first reason)."""
+        missing = [n for n in self.image_notes if n]
+        return [f"{len(missing)} of {len(self)} listed frames have no image ({missing[0]})"] if missing else []
 
 
 # ----------------------------------------------------------------------------- recognising a list

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Generator
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -39,6 +40,7 @@ class ReviewComputer:
         self.pipeline = pipeline or Pipeline()
         self._keypoints = frame_batch(review.inputs(list(range(self.frame_count)))).keypoints.copy()  # (N, 2, 21, 3)
         self._results: dict[int, FrameResult] = {}
+        self.inputs = SimpleNamespace(loaded=[review.describe()])  # as VideoPipeline.inputs: what was read
         self._lock = threading.RLock()  # the networks are shared by the workers: one computation at a time
 
     # --- inputs ---------------------------------------------------------------------------------
@@ -66,9 +68,11 @@ class ReviewComputer:
 
     # --- compute --------------------------------------------------------------------------------
     def warm_up(self) -> Generator[tuple[float, str], None, list[str]]:
+        """Load the networks; returns what was read (also in `inputs.loaded`: said as information) and
+        what the user may miss (frames without an image)."""
         with self._lock:
             yield from self.pipeline.warm_up()
-        return [self.review.describe()]
+        return [*self.inputs.loaded, *self.review.warnings()]
 
     def compute_initial(self, index: int) -> FrameResult:
         with self._lock:

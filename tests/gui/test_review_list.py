@@ -62,7 +62,10 @@ def test_open_a_review_list_and_step_through_it(qtbot, tmp_path, cleaned):
         panel = window.listed_panel.text()
         assert f"capture {listed[0]['capture']}, frame {listed[0]['frame']}" in panel
         assert "; ".join(listed[0]["reasons"]) in panel and "no image" in panel
-        qtbot.waitUntil(lambda: 0 in window.session.results, timeout=60_000)
+        qtbot.waitUntil(lambda: 0 in window.session.results and bool(window.warning_banner.warnings), timeout=60_000)
+        said = window.warning_banner.warnings  # what was read, and that the images were not found
+        assert said[0].startswith(f"Review list review.json: {n} frame(s)") and "0 with an image" in said[0]
+        assert f"{n} of {n} listed frames have no image" in said[1]
         result = window.session.results[0]
         assert result.after is not None and window.session.side_by_side  # before and after, side by side
         metrics = window.metrics_panel
