@@ -123,11 +123,15 @@ class ReviewList:
 
 
 def is_review_file(path: str | Path) -> bool:
-    """Whether `path` holds a clean-dataset review list (by content, not name): a JSON list whose first
-    entry has the review keys, or an empty list with a clean-dataset summary.json beside it."""
+    """Whether `path` holds a clean-dataset review list (by content): a JSON list whose first entry has
+    the review keys, or an empty list with a clean-dataset summary.json beside it. A file named
+    review.json beside a clean-dataset summary.json is one whatever it holds (`load_review` then says
+    what is wrong with it, rather than the app calling it an undecodable video)."""
     path = Path(path)
     if not path.is_file() or path.suffix.lower() != ".json":
         return False
+    if path.name == REVIEW_NAME and _summary_command(path.with_name("summary.json")) == "clean-dataset":
+        return True
     try:
         with open(path, "rb") as f:
             head = f.read(_PEEK_BYTES).lstrip()

@@ -179,5 +179,12 @@ def test_clear_errors_for_lists_that_cannot_be_used(local_run, synthetic, tmp_pa
         _load(moved / "out" / "review.json")
     # Recognised by content: the review list, not the other outputs nor the annotations.
     assert is_review_file(out / "review.json")
-    for other in (out / "summary.json", out / "frames.csv", out / synthetic.joint_3d.name, synthetic.data):
+    for other in (out / "summary.json", out / "frames.csv", out / synthetic.joint_3d.name, synthetic.data, bad):
         assert not is_review_file(other)
+    # A damaged review.json in a clean-dataset output is still taken for one, so that its error is told.
+    damaged = tmp_path / "damaged"
+    shutil.copytree(out, damaged)
+    (damaged / "review.json").write_text("[{\"file\": \"x")
+    assert is_review_file(damaged / "review.json")
+    with pytest.raises(FileFormatError, match="not valid JSON"):
+        _load(damaged / "review.json")
