@@ -17,6 +17,7 @@ SCRIPTS = [
     ["bench_exact_metrics.py"],
     ["bench_busy.py"],
     ["bench_dataset.py"],
+    ["bench_review.py"],
     ["bench_gui.py"],
     ["bench_first_pass.py"],
 ]
