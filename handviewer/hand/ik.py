@@ -22,6 +22,7 @@ from handviewer.hand.lm import levenberg_marquardt
 from handviewer.hand.params import HandParams, clamp_angles, limits
 from handviewer.hand.rotations import direction_to_flex_abd, flex_abd, kabsch, matrix_to_axis_angle, rot_x, rot_y
 from handviewer.hand.skeleton import BONES, FINGER_BASES
+from handviewer.hand.subject import SHAPE_ANGLES
 
 _PALM_BONES = [0, 4, 8, 12, 16]
 # Batches up to this many hands are polished by Levenberg-Marquardt, larger ones by Adam (noisy
@@ -44,11 +45,17 @@ def fit_ik(
     iterations: int = 60,
     device=None,
     dtype=torch.float32,
+    palm=None,
+    shape=None,
 ) -> tuple[HandParams, torch.Tensor]:
     """Fit right-hand parameters to 3D joints.
 
     joints : (N, 21, 3) mm, array or tensor; NaN marks a missing joint.
     bones  : optional (N, 20) or (20,) mm bone lengths to hold fixed; fitted when None.
+    palm   : optional (N, 4) or (4,) rad, the palm layout angles `subject.SHAPE_ANGLES` (index and
+        middle metacarpal deviations) to hold fixed; fitted when None.
+    shape  : optional `subject.HandShape`, a subject's bones and palm held together (the same as
+        `bones=shape.bones, palm=shape.palm`; not with `bones` or `palm`).
     valid  : optional (N, 21) bool, False for joints to ignore (in addition to NaN ones).
     iterations: polishing steps after the analytic solve (0 = analytic only); for batches up to
         LM_MAX_BATCH, at most LM_ITERATIONS Levenberg-Marquardt iterations (it converges in ~10).
@@ -66,19 +73,25 @@ def fit_ik(
     if bool(huge.any()):
         raise ValueError(f"joints must be mm within {MAX_COORDINATE_MM:g} of the origin, got up to "
                          f"{float(target[huge].abs().max()):.3g}")
+    if shape is not None:
+        if bones is not None or palm is not None:
+            raise ValueError("give either shape or bones/palm, not both")
+        bones, palm = shape.bones, shape.palm
     fixed = None
     if bones is not None:
         fixed = torch.as_tensor(bones, dtype=dtype, device=target.device).expand(target.shape[0], 20).clone()
         if not bool(torch.isfinite(fixed).all() and (fixed >= 0).all()):
             raise ValueError("bones must be finite lengths >= 0 mm (N, 20) or (20,)")
+    held = _held_palm(palm, target) if palm is not None else None
 
     with torch.no_grad():
-        params = analytic_ik(target, mask, fixed)
+        params = analytic_ik(target, mask, fixed, held)
+    bounds = _angle_bounds(held, len(target), target.device) if held is not None else None
     if iterations > 0 and len(target) <= LM_MAX_BATCH:
-        params = _polish_lm(params, target, mask, fixed is not None, min(iterations, LM_ITERATIONS))
+        params = _polish_lm(params, target, mask, fixed is not None, min(iterations, LM_ITERATIONS), bounds)
     elif iterations > 0:
         with torch.enable_grad():  # callers may run under no_grad; the gradient stage needs autograd
-            params = _refine(params, target, mask, fixed is not None, iterations)
+            params = _refine(params, target, mask, fixed is not None, iterations, bounds)
     with torch.no_grad():
         fitted = forward_kinematics(params).joints
         residual = (fitted - target).norm(dim=-1)
@@ -86,26 +99,34 @@ def fit_ik(
     return params.detach(), residual
 
 
-def analytic_ik(target: torch.Tensor, mask: torch.Tensor, fixed_bones: torch.Tensor | None = None) -> HandParams:
-    """Exact solve for reachable targets; target (N, 21, 3) mm with zeros where `mask` (N, 21) is False."""
+def analytic_ik(target: torch.Tensor, mask: torch.Tensor, fixed_bones: torch.Tensor | None = None,
+                fixed_palm: torch.Tensor | None = None) -> HandParams:
+    """Exact solve for reachable targets; target (N, 21, 3) mm with zeros where `mask` (N, 21) is False.
+    fixed_bones (N, 20) mm and fixed_palm (N, 4) rad (`subject.SHAPE_ANGLES`): a shape to hold; the
+    hand frame is then found from the subject's own index and middle metacarpal directions."""
     n, dtype, dev = target.shape[0], target.dtype, target.device
     const = lambda x: torch.as_tensor(x, dtype=dtype, device=dev)  # noqa: E731
     bones = fixed_bones if fixed_bones is not None else _bone_lengths(target, mask)
+    rest = const(T.PALM_REST_FRAMES)
+    rest_dirs = const(T.PALM_DIRECTIONS).expand(n, 5, 3)
+    if fixed_palm is not None:
+        rest_dirs = _palm_directions(fixed_palm, rest)
 
     # Wrist: given, else where the template palm fitted rigidly to the visible knuckles puts it.
     palm_joints = torch.as_tensor(FINGER_BASES, device=dev)
-    trans = torch.where(mask[:, :1], target[:, 0], _wrist_from_palm(target, mask, bones))
+    trans = torch.where(mask[:, :1], target[:, 0], _wrist_from_palm(target, mask, bones, rest_dirs))
     palm_vec = target[:, palm_joints] - trans[:, None]  # (N, 5, 3)
     palm_ok = mask[:, palm_joints] & mask[:, :1]
     unit = palm_vec / palm_vec.norm(dim=-1, keepdim=True).clamp_min(1e-6)
-    rot0 = _hand_frame(unit, palm_ok, const(T.PALM_DIRECTIONS))  # (N, 3, 3)
+    rot0 = _hand_frame(unit, palm_ok, rest_dirs)  # (N, 3, 3)
 
     angles = torch.zeros(n, T.NUM_ANGLES, dtype=dtype, device=dev)
-    rest = const(T.PALM_REST_FRAMES)
     local = (rest.transpose(-1, -2)[None] @ rot0.transpose(-1, -2)[:, None] @ unit[..., None])[..., 0]  # (N, 5, 3)
     flex, abd = direction_to_flex_abd(local)
     angles[:, 0:10:2] = torch.where(palm_ok, flex, 0.0)
     angles[:, 1:10:2] = torch.where(palm_ok, abd, 0.0)
+    if fixed_palm is not None:
+        angles[:, list(SHAPE_ANGLES)] = fixed_palm
     angles = clamp_angles(angles)
     palm = rot0[:, None] @ rest[None] @ flex_abd(angles[:, 0:10:2], angles[:, 1:10:2])  # (N, 5, 3, 3)
 
@@ -117,11 +138,12 @@ def analytic_ik(target: torch.Tensor, mask: torch.Tensor, fixed_bones: torch.Ten
     return params
 
 
-def _wrist_from_palm(target: torch.Tensor, mask: torch.Tensor, bones: torch.Tensor) -> torch.Tensor:
-    """(N, 3) mm: wrist position from a rigid fit (Procrustes) of the template palm to the visible
-    knuckles (thumb CMC and MCPs); the centroid of the visible joints where fewer than 3 are visible."""
-    dirs = torch.as_tensor(T.PALM_DIRECTIONS, dtype=target.dtype, device=target.device)
-    template = dirs[None] * bones[:, _PALM_BONES, None]  # (N, 5, 3), wrist at the origin
+def _wrist_from_palm(target: torch.Tensor, mask: torch.Tensor, bones: torch.Tensor,
+                     dirs: torch.Tensor) -> torch.Tensor:
+    """(N, 3) mm: wrist position from a rigid fit (Procrustes) of the template palm (bone directions
+    `dirs` (N, 5, 3)) to the visible knuckles (thumb CMC and MCPs); the centroid of the visible joints
+    where fewer than 3 are visible."""
+    template = dirs * bones[:, _PALM_BONES, None]  # (N, 5, 3), wrist at the origin
     seen = target[:, FINGER_BASES]
     w = mask[:, FINGER_BASES].to(target.dtype)  # (N, 5)
     total = w.sum(-1, keepdim=True).clamp_min(1.0)
@@ -135,7 +157,8 @@ def _wrist_from_palm(target: torch.Tensor, mask: torch.Tensor, bones: torch.Tens
 
 
 def _hand_frame(unit: torch.Tensor, ok: torch.Tensor, rest_dirs: torch.Tensor) -> torch.Tensor:
-    """(N, 3, 3) hand rotation from unit palm-bone directions (N, 5, 3).
+    """(N, 3, 3) hand rotation from unit palm-bone directions (N, 5, 3); rest_dirs (N, 5, 3): where
+    those bones point in the hand frame (the mean palm, or a subject's).
 
     Exact from the rigid palm (y to the middle MCP, index MCP in the x-y plane) when wrist, index
     and middle MCP are visible; otherwise Kabsch over whatever palm bones are visible.
@@ -145,12 +168,13 @@ def _hand_frame(unit: torch.Tensor, ok: torch.Tensor, rest_dirs: torch.Tensor) -
     x = x / x.norm(dim=-1, keepdim=True).clamp_min(1e-9)
     exact = torch.stack([x, y, torch.cross(x, y, dim=-1)], dim=-1)
     # The rest index direction is not along x: rotate by its in-plane angle so that rest maps to rest.
-    rest_frame = torch.stack([rest_dirs[1] - rest_dirs[1] @ rest_dirs[2] * rest_dirs[2], rest_dirs[2]], 0)
+    ri, rm = rest_dirs[:, 1], rest_dirs[:, 2]  # (N, 3)
+    rest_frame = torch.stack([ri - (ri * rm).sum(-1, keepdim=True) * rm, rm], 1)
     rest_frame = rest_frame / rest_frame.norm(dim=-1, keepdim=True)
-    rest_frame = torch.stack([rest_frame[0], rest_frame[1], torch.cross(rest_frame[0], rest_frame[1], dim=-1)], -1)
-    exact = exact @ rest_frame.T
+    rest_frame = torch.stack([rest_frame[:, 0], rest_frame[:, 1], torch.cross(rest_frame[:, 0], rest_frame[:, 1], dim=-1)], -1)
+    exact = exact @ rest_frame.transpose(-1, -2)
     weights = ok.to(unit.dtype) + 1e-6  # a tiny weight keeps the SVD defined when nothing is visible
-    fallback = kabsch(rest_dirs.expand_as(unit), unit, weights)
+    fallback = kabsch(rest_dirs, unit, weights)
     use_exact = (ok[:, 1] & ok[:, 2])[:, None, None]
     return torch.where(use_exact, exact, fallback)
 
@@ -188,6 +212,36 @@ def _solve_chain(finger, parent, target, mask, angles):
             rot = rot_x(angles[:, f_col])
         frame = frame @ rot
     return angles
+
+
+def _held_palm(palm, target: torch.Tensor) -> torch.Tensor:
+    """(N, 4) rad: the palm layout angles to hold, checked to be finite and within the joint limits."""
+    held = torch.as_tensor(palm, dtype=target.dtype, device=target.device)
+    if held.shape not in ((len(SHAPE_ANGLES),), (target.shape[0], len(SHAPE_ANGLES))):
+        raise ValueError(f"palm must have shape ({len(SHAPE_ANGLES)},) or (N, {len(SHAPE_ANGLES)}), got {tuple(held.shape)}")
+    held = held.expand(target.shape[0], len(SHAPE_ANGLES)).clone()
+    low, high = limits(target.device, target.dtype)
+    cols = list(SHAPE_ANGLES)
+    if not bool(torch.isfinite(held).all() and (held >= low[cols] - 1e-6).all() and (held <= high[cols] + 1e-6).all()):
+        raise ValueError("palm angles must be finite and within the joint limits (rad)")
+    return torch.maximum(torch.minimum(held, high[cols]), low[cols])
+
+
+def _angle_bounds(held: torch.Tensor, n: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """((N, 36), (N, 36)) rad: the joint limits with the held palm angles pinned (low = high)."""
+    low, high = (b.to(held.dtype).expand(n, -1).clone() for b in limits(device, held.dtype))
+    low[:, list(SHAPE_ANGLES)] = held
+    high[:, list(SHAPE_ANGLES)] = held
+    return low, high
+
+
+def _palm_directions(palm: torch.Tensor, rest: torch.Tensor) -> torch.Tensor:
+    """(N, 5, 3): the palm bones' directions in the hand frame with the index and middle metacarpals
+    deviated by `palm` (N, 4) rad (`SHAPE_ANGLES`); the others at rest. rest: (5, 3, 3) rest frames."""
+    dirs = rest[:, :, 1].expand(palm.shape[0], 5, 3).clone()
+    for k, finger in enumerate((1, 2)):
+        dirs[:, finger] = (rest[finger] @ flex_abd(palm[:, 2 * k], palm[:, 2 * k + 1]))[..., 1]
+    return dirs
 
 
 def _local_direction(frame: torch.Tensor, target: torch.Tensor, a: int, b: int) -> torch.Tensor:
@@ -237,8 +291,9 @@ def _place_wrist(params: HandParams, target, mask) -> HandParams:
     return HandParams(rot=params.rot, trans=params.trans + shift, bones=params.bones, angles=params.angles)
 
 
-def _polish_lm(params: HandParams, target, mask, fixed_bones: bool, iterations: int) -> HandParams:
-    """Levenberg-Marquardt on the mean squared error of the visible joints; bones >= 1 mm (or stage 1's length)."""
+def _polish_lm(params: HandParams, target, mask, fixed_bones: bool, iterations: int, bounds=None) -> HandParams:
+    """Levenberg-Marquardt on the mean squared error of the visible joints; bones >= 1 mm (or stage 1's length).
+    bounds: optional per-hand angle limits ((N, 36), (N, 36)) rad (`_angle_bounds`), else the joint limits."""
     weight = (mask.double() / mask.double().sum(-1, keepdim=True).clamp_min(1.0)).sqrt()[..., None]
     goal, bones = target.double(), params.bones.detach().double()
     na = T.NUM_ANGLES
@@ -250,14 +305,15 @@ def _polish_lm(params: HandParams, target, mask, fixed_bones: bool, iterations: 
         return ((forward_kinematics(trial).joints - goal[hand]) * weight[hand]).flatten(1)
 
     device = params.rot.device
-    low, high = limits(device, dtype=torch.float64)
+    low, high = limits(device, dtype=torch.float64) if bounds is None else (b.double() for b in bounds)
     inf = torch.full((6,), float("inf"), dtype=torch.float64, device=device)
     start = torch.cat([params.rot, params.trans, params.angles, params.bones], 1)[:, :d].double()
     # Bones at least 1 mm, or as short as stage 1 measured them (two coincident target joints), so
     # that clipping never makes the start worse than stage 1's fit.
     shortest = torch.minimum(torch.ones_like(params.bones, dtype=torch.float64), params.bones.double())
     low = torch.cat([-inf.expand(len(start), 6), low.expand(len(start), -1), shortest], 1)[:, :d]
-    high = torch.cat([inf, high, inf.repeat(4)[:20]])[:d]
+    high = torch.cat([inf.expand(len(start), 6), high.expand(len(start), -1),
+                      inf.repeat(4)[:20].expand(len(start), 20)], 1)[:, :d]
     with torch.no_grad():
         # Done at 0.01 mm RMS (float32 FK reaches ~0.002): exact targets cost one FK call.
         pattern = torch.as_tensor(np.repeat(joints_moved_by(not fixed_bones), 3, axis=1)) if LM_SPARSE_JACOBIAN else None
@@ -267,8 +323,8 @@ def _polish_lm(params: HandParams, target, mask, fixed_bones: bool, iterations: 
                       bones=params.bones if fixed_bones else x[:, 6 + na:])
 
 
-def _refine(params: HandParams, target, mask, fixed_bones: bool, iterations: int) -> HandParams:
-    """Projected Adam on the joint error; keeps each hand's best iterate."""
+def _refine(params: HandParams, target, mask, fixed_bones: bool, iterations: int, bounds=None) -> HandParams:
+    """Projected Adam on the joint error; keeps each hand's best iterate. bounds: as `_polish_lm`'s."""
     p = params.map(lambda t: t.detach().clone().requires_grad_(True))
     groups = [{"params": [p.rot], "lr": 0.01}, {"params": [p.angles], "lr": 0.02}, {"params": [p.trans], "lr": 0.5}]
     if not fixed_bones:
@@ -287,7 +343,7 @@ def _refine(params: HandParams, target, mask, fixed_bones: bool, iterations: int
         opt.step()
         sched.step()
         with torch.no_grad():
-            p.angles.copy_(clamp_angles(p.angles))
+            p.angles.copy_(clamp_angles(p.angles) if bounds is None else torch.clamp(p.angles, *bounds))
             p.bones.clamp_(min=1.0)
             better = err.detach() < best_err
             if bool(better.any()):
