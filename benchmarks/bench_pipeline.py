@@ -36,17 +36,25 @@ from handviewer.pipeline.stages import Pipeline  # noqa: E402
 from handviewer.pipeline.settings import RefineSettings  # noqa: E402
 
 
-def evaluate(folder: Path, settings: RefineSettings) -> None:
+def evaluate(folder: Path, settings: RefineSettings, hold_shape: bool = True, keypoints_only: bool = False) -> None:
     """Run `process` on a clip folder with `ground_truth.npz` (e.g. assets/sample: estimator-like
-    corrupted 3D predictions + noisy 2D keypoints) and compare before/after with the ground truth."""
+    corrupted 3D predictions + noisy 2D keypoints) and compare before/after with the ground truth.
+    hold_shape False: each frame's bones and palm fitted on its own (`process --per-frame-shape`).
+    keypoints_only: the clip without its 3D predictions (the uplift from the 2D keypoints)."""
     import csv
     import tempfile
 
     from handviewer.pipeline.process import process_video
 
-    with tempfile.TemporaryDirectory() as tmp:
+    import shutil
+
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as clip:
+        if keypoints_only:  # the clip's files but its predictions, which process would find beside the video
+            for name in ("video.mp4", "keypoints.json", "camera.json"):
+                shutil.copy(folder / name, Path(clip) / name)
+        video = (Path(clip) if keypoints_only else folder) / "video.mp4"
         t = time.perf_counter()
-        summary = drain(process_video(folder / "video.mp4", Path(tmp), settings=settings))
+        summary = drain(process_video(video, Path(tmp), settings=settings, hold_shape=hold_shape))
         seconds = time.perf_counter() - t
         hands = np.load(Path(tmp) / "hands.npz")
         rows = {tag: list(csv.DictReader(open(Path(tmp) / f"metrics_{tag}.csv"))) for tag in ("before", "after")}
@@ -60,7 +68,19 @@ def evaluate(folder: Path, settings: RefineSettings) -> None:
     hit = {tag: np.array([is_intersecting(v, d) for v, d in zip(col(tag, "intersection_volume_cm3"), col(tag, "max_p_mm"))])
            for tag in ("before", "after")}
     inter_b, inter_a = hit["before"], hit["after"]
-    print(f"[ground truth] {folder}: {summary['frames']} frames, {seconds:.0f} s with metrics")
+    print(f"[ground truth] {folder}: {summary['frames']} frames, {seconds:.0f} s with metrics, "
+          f"{'one shape per hand held over the video' if hold_shape else 'bones and palm fitted per frame'}"
+          f"{', from the 2D keypoints alone (uplift)' if keypoints_only else ''}")
+    # How much each hand's bone lengths change over the clip (0 when a shape is held), and how far they
+    # are from the truth's (the sample's hands have constant bones).
+    bones = hands["params_after"][..., 6:26]  # (T, 2, 20) mm (params_layout: rot, trans, bones, angles)
+    truth_bones = _truth_bones(folder)
+    print(f"  bone lengths: std over the clip {np.nanmean(np.nanstd(bones, 0)):.2f} mm (mean over bones and hands), "
+          f"mean error to the truth {np.nanmean(np.abs(bones - truth_bones[None])):.2f} mm")
+    rel = lambda j: j - j[:, :, :1]  # noqa: E731  (each hand's joints relative to its wrist)
+    print("  root-relative MPJPE (each hand's shape): before "
+          f"{np.nanmean(np.linalg.norm(rel(hands['joints_before']) - rel(gt), axis=-1)):.2f} mm, after "
+          f"{np.nanmean(np.linalg.norm(rel(hands['joints']) - rel(gt), axis=-1)):.2f} mm")
     for tag in ("before", "after"):
         print(f"  {tag:6s}: intersecting frames {np.mean(hit[tag]):6.1%} (any overlap "
               f"{np.mean(col(tag, 'intersection_volume_cm3') > 0):6.1%}), mean volume "
@@ -70,6 +90,15 @@ def evaluate(folder: Path, settings: RefineSettings) -> None:
     resolved = (inter_b & ~inter_a).sum() / max(inter_b.sum(), 1)
     print(f"  resolved {resolved:.1%} of {inter_b.sum()} intersecting frames; frames whose MPJPE got worse by > 0.5 mm: "
           f"{(err['after'] > err['before'] + 0.5).sum()}")
+
+
+def _truth_bones(folder: Path) -> np.ndarray:
+    """(2, 20) mm: the clip's true bone lengths (right, left), measured on its ground-truth joints."""
+    from handviewer.hand.skeleton import BONES
+
+    gt = np.load(folder / "ground_truth.npz")["joints"].astype(np.float64)  # (T, 2, 21, 3)
+    ends = np.asarray(BONES)
+    return np.nanmedian(np.linalg.norm(gt[:, :, ends[:, 1]] - gt[:, :, ends[:, 0]], axis=-1), 0)
 
 
 COMPARED = (
@@ -294,6 +323,10 @@ def main() -> None:
     parser.add_argument("--only-interhand", action="store_true")
     parser.add_argument("--only-speed", action="store_true")
     parser.add_argument("--only-eval", action="store_true", help="only the ground-truth evaluation of --clip")
+    parser.add_argument("--keypoints-only", action="store_true", help="the ground-truth evaluation without the clip's "
+                        "3D predictions (the uplift from its 2D keypoints)")
+    parser.add_argument("--per-frame-shape", action="store_true", help="the ground-truth evaluation with each frame's "
+                        "bones and palm fitted on its own (`process --per-frame-shape`), to compare with the held shape")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu", help="for the figures other "
                         "than --compare-devices (default: %(default)s, the CPU goals' machine)")
     parser.add_argument("--compare-devices", action="store_true", help="only the CPU-vs-CUDA speed table")
@@ -305,7 +338,7 @@ def main() -> None:
         compare_devices(settings, args.cpu_threads)
         return
     if args.only_eval:
-        evaluate(args.clip, settings)
+        evaluate(args.clip, settings, hold_shape=not args.per_frame_shape, keypoints_only=args.keypoints_only)
         return
     pipe = Pipeline(args.device)
     if args.only_speed:
@@ -315,7 +348,7 @@ def main() -> None:
         interhand(pipe, args.interhand, settings)
         return
     if not args.skip_eval:
-        evaluate(args.clip, settings)
+        evaluate(args.clip, settings, hold_shape=not args.per_frame_shape, keypoints_only=args.keypoints_only)
     interhand(pipe, args.interhand, settings)
     if args.compare_settings:
         compare_settings(pipe, args.clip)

@@ -48,6 +48,7 @@ class ComputeController(QObject):
         self.failed: dict[int, str] = {}  # frame -> last error of its initial computation
         self.density: dict[tuple[int, bool], list] = {}  # (frame, refined) -> [(points, probs)] x 2 hands
         self._versions: dict[int, int] = {}  # frame -> keypoint edit count (stale-result guard)
+        self._shape: dict | None = None  # the computer's subject shape, read in the worker by `_warm_up`
         model.frame_changed.connect(self._on_frame_changed)
         model.results_changed.connect(self._on_results_changed)
         model.keypoints_changed.connect(self._on_keypoints_changed)
@@ -56,8 +57,28 @@ class ComputeController(QObject):
 
     # ------------------------------------------------------------------ public
     def warm_up(self) -> Job:
-        return self.queue.submit(Job("warm_up", self.computer.warm_up, label="Loading models", show_progress=True, barrier=True,
-                                     on_result=self._on_ready, on_error=self._fail("Loading models")))
+        # A saved session's hand shape is held again (its results are then reproduced), else the
+        # computer estimates one from the video; either way the session keeps it (`_on_ready`).
+        saved = self.model.subject_shape
+        return self.queue.submit(Job("warm_up", self._warm_up, (saved,), label="Loading models", show_progress=True,
+                                     barrier=True, on_result=self._on_ready, on_error=self._fail("Loading models")))
+
+    def _warm_up(self, saved: dict | None):
+        """In the worker: the computer's warm-up, with the saved shape given first where it takes one."""
+        use = self._optional("use_subject_shape")
+        if saved is not None and use is not None:
+            use(saved)
+        warnings = yield from self.computer.warm_up()
+        shape = self._optional("subject_shape")
+        self._shape = shape() if shape is not None else None
+        return warnings
+
+    def _optional(self, name: str):
+        """The computer's method `name`, or None where it has none (test doubles, no video open)."""
+        try:
+            return getattr(self.computer, name)
+        except (AttributeError, RuntimeError):
+            return None
 
     def request_frame(self, index: int | None = None) -> Job | None:
         """Compute the initial result of a frame (default: the current one) unless cached."""
@@ -122,6 +143,9 @@ class ComputeController(QObject):
 
     def _on_detected(self, note: str) -> None:
         self.status.emit(note)
+        shape = self._optional("subject_shape")
+        if shape is not None:  # estimated again from the new detections
+            self.model.set_subject_shape(shape())
         self.density.clear()
         self.failed.clear()
         self.model.forget_computed()
@@ -204,6 +228,8 @@ class ComputeController(QObject):
     def _on_ready(self, input_warnings: list[str] | None = None) -> None:
         """Models loaded; the status bar also says what looks wrong with the inputs (partial coverage...)."""
         self.is_ready = True
+        if self._shape is not None:
+            self.model.set_subject_shape(self._shape)
         info = self._loaded_lines()
         for line in input_warnings or []:
             print(f"handviewer: {'' if line in info else 'warning: '}{line}", file=sys.stderr)

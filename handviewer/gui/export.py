@@ -40,5 +40,5 @@ def export_job(computer, cached: dict[int, FrameResult], frames: list[int], opti
     context = computer.export_context()
     export_results(out, list(results.values()), context["camera"], settings, context["sources"], flags=flags,
                    from_predictions=context["from_predictions"], use_refined=options.refined, meshes=options.meshes,
-                   overwrite=True)
+                   overwrite=True, subject_shape=context.get("subject_shape"))
     return out

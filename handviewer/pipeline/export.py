@@ -190,7 +190,9 @@ def write_export(folder: Path, table: ExportTable, camera, settings: Mapping, so
 
     camera : `handviewer.io.Camera`, the intrinsics used (written to metadata.json and camera.json).
     settings, sources : recorded in metadata.json (sources: what each input came from).
-    meshes : whether meshes/ was written (by `write_meshes`). Returns file name -> description."""
+    meshes : whether meshes/ was written (by `write_meshes`). Returns file name -> description.
+    extra  : more top-level entries of metadata.json, e.g. `subject_shape` (`SubjectShape.to_json()`:
+        the bone lengths and palm layout held in every frame; None: each frame fitted on its own)."""
     from handviewer.io import Joints3D, Keypoints2D, export_interhand_json, export_metadata, export_metrics_csv, export_npz
     from handviewer.io._files import write_json
 
@@ -367,11 +369,13 @@ def swap_into_place(staging: Path, out: Path) -> None:
 
 def export_results(out: Path, results: Sequence[FrameResult], camera, settings: Mapping, sources: Mapping[str, str],
                    flags: Mapping[int, str] | None = None, from_predictions: Mapping[int, bool] | None = None,
-                   use_refined: bool = True, meshes: bool = False, overwrite: bool = False) -> dict[str, str]:
+                   use_refined: bool = True, meshes: bool = False, overwrite: bool = False,
+                   subject_shape: dict | None = None) -> dict[str, str]:
     """The app's export: `results` (FrameResults of the chosen frames) as one whole export in `out`
-    (see the module docstring); flags: frame -> "verified" | "rejected". Returns file -> description."""
+    (see the module docstring); flags: frame -> "verified" | "rejected"; subject_shape: the shape
+    held (`SubjectShape.to_json()`), recorded in metadata.json. Returns file -> description."""
     table = ExportTable.from_results(results, flags, from_predictions, use_refined)
     with staged_folder(Path(out), overwrite) as folder:
         for r in results if meshes else ():
             write_meshes(folder, r if use_refined else replace(r, after=None))
-        return write_export(folder, table, camera, settings, sources, meshes=meshes)
+        return write_export(folder, table, camera, settings, sources, meshes=meshes, subject_shape=subject_shape)

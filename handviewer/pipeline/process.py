@@ -27,8 +27,13 @@ from handviewer.progress import drain, scaled
 
 def process_video(video: Path, out: Path, keypoints: Path | None = None, predictions: Path | None = None,
                   camera: Path | None = None, settings: RefineSettings | None = None, batch: int = 32,
-                  meshes: bool = False, metrics: bool = True, overwrite: bool = False) -> Generator[tuple[float, str], None, dict]:
+                  meshes: bool = False, metrics: bool = True, overwrite: bool = False,
+                  hold_shape: bool = True) -> Generator[tuple[float, str], None, dict]:
     """Process every frame; returns a summary dict. Yields (fraction, message).
+
+    hold_shape: estimate each hand's shape (bone lengths and palm layout: `hand.subject`) once from
+    the whole video and hold it in every frame (`pipeline.shape.video_shape`; the export's
+    metadata.json records it as `subject_shape`); False: each frame fitted on its own.
 
     settings.device: "auto" (CUDA where present, unless `batch` is too small for it to pay: see
     `Pipeline.device_for`), "cpu" or "cuda" (an error where torch sees none). Every frame runs on the
@@ -59,18 +64,25 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
         print(f"handviewer: {line}", file=sys.stderr)
     for warning in inputs.warnings():
         print(f"handviewer: warning: {warning}", file=sys.stderr)
-    options = {**asdict(settings), "metrics": metrics, "meshes": meshes, "batch": batch}
+    options = {**asdict(settings), "metrics": metrics, "meshes": meshes, "batch": batch,
+               "hold_shape": hold_shape}
     partial = _work_folder(out, _run_key(options, inputs))
     yield from _resumed_message(partial, n)
     yield from scaled(pipeline.warm_up(), 0.01, 0.05)
     started, computed = time.perf_counter(), 0
     predicted = inputs.predicted_frames(n)
+    shape = None
+    if hold_shape:  # from the inputs alone (not from which batches are done), so a resumed run holds the same
+        from handviewer.pipeline.shape import video_shape
+
+        yield 0.05, "estimating the hands' shape over the video"
+        shape = video_shape(pipeline, inputs.keypoints, inputs.intrinsics(np.arange(n)), inputs.predictions, predicted)
     for start in range(0, n, batch):
         path = partial / f"frames_{start:07d}.npz"
         if _readable(path):
             continue  # done in an earlier run
         idx = np.arange(start, min(start + batch, n))
-        frame_batch = _frame_batch(inputs, idx, predicted)
+        frame_batch = _frame_batch(inputs, idx, predicted, shape)
         results = drain(run(pipeline, frame_batch, settings, metrics=metrics, meshes=meshes))
         for r in results if meshes else ():
             write_meshes(partial / "export", r)
@@ -81,7 +93,8 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
     seconds = time.perf_counter() - started
     table = ExportTable.concat([_load_table(p) for p in sorted(partial.glob("frames_*.npz"))])
     with staged_folder(out, overwrite=True, staging=_clean_staging(partial / "export")) as folder:
-        write_export(folder, table, inputs.camera(), options, inputs.sources, meshes=meshes, device=settings.device)
+        write_export(folder, table, inputs.camera(), options, inputs.sources, meshes=meshes, device=settings.device,
+                     subject_shape=shape.to_json() if shape is not None else None)
         # From here on the work folder must not be resumed: its export/ (the meshes) becomes `out`.
         (partial / "run.json").unlink()
     shutil.rmtree(partial, ignore_errors=True)
@@ -89,10 +102,10 @@ def process_video(video: Path, out: Path, keypoints: Path | None = None, predict
     return _summary(table, metrics, out, computed, seconds)
 
 
-def _frame_batch(inputs, idx: np.ndarray, predicted: np.ndarray) -> FrameBatch:
+def _frame_batch(inputs, idx: np.ndarray, predicted: np.ndarray, shape=None) -> FrameBatch:
     kp = inputs.keypoints[idx] if inputs.keypoints is not None else np.full((len(idx), 2, 21, 3), np.nan, np.float32)
     return FrameBatch(idx, np.asarray(kp, np.float32), inputs.intrinsics(idx),
-                      None if inputs.predictions is None else inputs.predictions[idx], predicted[idx])
+                      None if inputs.predictions is None else inputs.predictions[idx], predicted[idx], shape)
 
 
 def _run_key(options: dict, inputs) -> str:

@@ -41,6 +41,9 @@ def register(sub) -> None:
                    help="skip the per-frame intersection metrics (intersection volume, penetration, occupancy "
                         "count); reprojection and displacement are still written")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier export in --out")
+    p.add_argument("--per-frame-shape", action="store_true",
+                   help="fit each frame's bone lengths and palm layout on its own (default: one shape per hand, "
+                        "estimated from the whole video and held in every frame; metadata.json records it)")
     p.add_argument("--contact-mm", type=float, default=CONTACT_DEPTH_MM,
                    help="soft contact: how deep (mm) one hand may press into the other before refinement pushes "
                         "them apart (default: %(default)s, the depth the metrics tolerate when they call a pair "
@@ -61,7 +64,8 @@ def _run(args) -> int:
     settings = RefineSettings(point_set=args.point_set, both_hands=not args.single, weight=args.weight,
                               steps=args.steps, device=args.device, safe_mode=args.safe, contact_mm=args.contact_mm)
     gen = process_video(args.video, args.out, args.keypoints, args.predictions, args.camera, settings,
-                        args.batch, args.meshes, not args.no_metrics, args.overwrite)
+                        args.batch, args.meshes, not args.no_metrics, args.overwrite,
+                        hold_shape=not args.per_frame_shape)
     summary = drain(gen, TextProgress("process"))
     print(json.dumps(summary, indent=2))
     return 0

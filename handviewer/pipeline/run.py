@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from handviewer.hand.subject import SubjectShape
 from handviewer.pipeline.results import FrameMetrics, FrameResult
 from handviewer.pipeline.settings import RefineSettings
 from handviewer.pipeline.stages import Initial, Pipeline
@@ -27,6 +28,8 @@ class FrameBatch:
     predictions      : (N, 2, 21, 3) float32 mm camera frame, or None (no 3D predictions).
     from_predictions : (N,) bool, frames whose initial estimate is the IK fit of `predictions`
                        (the others are uplifted from `keypoints`).
+    shape            : the video's subject shape (`hand.subject.SubjectShape`, `pipeline.shape.video_shape`),
+                       held by every frame's initial estimate; None: each frame fitted on its own.
     """
 
     indices: np.ndarray
@@ -34,6 +37,7 @@ class FrameBatch:
     K: np.ndarray
     predictions: np.ndarray | None = None
     from_predictions: np.ndarray | None = None
+    shape: SubjectShape | None = None
 
     def __post_init__(self) -> None:
         n = len(self.indices)
@@ -51,7 +55,8 @@ class FrameBatch:
         """The sub-batch of the given rows (positions, not frame numbers)."""
         pick = np.asarray(rows, dtype=np.int64)
         return FrameBatch(self.indices[pick], self.keypoints[pick], self.K[pick],
-                          None if self.predictions is None else self.predictions[pick], self.from_predictions[pick])
+                          None if self.predictions is None else self.predictions[pick], self.from_predictions[pick],
+                          self.shape)
 
 
 @dataclass
@@ -78,9 +83,9 @@ def initial_estimate(pipeline: Pipeline, batch: FrameBatch, cache: InitialCache 
             continue
         sub = batch.rows(rows)
         if source:
-            initial = pipeline.initial_from_joints(sub.predictions, sub.keypoints, sub.K)
+            initial = pipeline.initial_from_joints(sub.predictions, sub.keypoints, sub.K, shape=batch.shape)
         else:
-            initial = pipeline.initial_from_keypoints(sub.keypoints, sub.K)
+            initial = pipeline.initial_from_keypoints(sub.keypoints, sub.K, shape=batch.shape)
         for k, index in enumerate(sub.indices.tolist()):
             cache.initial[index] = initial.rows([k])
     return Initial.cat([cache.initial[i] for i in batch.indices.tolist()])

@@ -17,7 +17,9 @@ import torch
 
 from handviewer.devices import AUTO_CUDA_MIN_BATCH, device_or_cpu, pick_device
 from handviewer.hand import HandModel, fit_ik
+from handviewer.hand.kinematics import forward_kinematics
 from handviewer.hand.params import HandParams, default_params
+from handviewer.hand.subject import SHAPE_ANGLES, SubjectShape
 from handviewer.intersect import count_intersections, occupancy_count, penetration_depths
 from handviewer.pipeline.settings import RefineSettings
 from handviewer.hand.pair import PairParams
@@ -118,38 +120,43 @@ class Pipeline:
 
     # --- stages -------------------------------------------------------------------------------
     @torch.no_grad()
-    def initial_from_keypoints(self, keypoints: np.ndarray, K: np.ndarray) -> Initial:
-        """keypoints (N, 2, 21, 3) px + confidence, K (N, 3, 3) or (3, 3) -> uplifted hands."""
+    def initial_from_keypoints(self, keypoints: np.ndarray, K: np.ndarray, shape: SubjectShape | None = None) -> Initial:
+        """keypoints (N, 2, 21, 3) px + confidence, K (N, 3, 3) or (3, 3) -> uplifted hands. shape: the
+        video's subject shape, held (`_hold_shape`) in place of each frame's predicted bones and palm."""
         from handviewer.uplift.predict import predict
 
         device = self.device_for(len(keypoints))
         kp = self.to_device(keypoints, device)
         Kt = self.to_device(np.broadcast_to(np.asarray(K, dtype=np.float32), (len(kp), 3, 3)), device)
         result = predict(self.network("uplift", device), kp, Kt)
-        return Initial(PairParams(result.params_right, result.params_left), result.present, result.joints).cpu()
+        initial = Initial(PairParams(result.params_right, result.params_left), result.present, result.joints).cpu()
+        return _hold_shape(initial, shape, kp.cpu(), Kt.cpu()) if shape is not None else initial
 
     def initial_from_joints(self, joints: np.ndarray, keypoints: np.ndarray | None = None,
-                            K: np.ndarray | None = None) -> Initial:
+                            K: np.ndarray | None = None, shape: SubjectShape | None = None) -> Initial:
         """joints (N, 2, 21, 3) mm camera frame (any estimator's output, NaN missing) -> IK-fitted hands.
 
         With the frames' keypoints (N, 2, 21, 3) px + confidence and K (N, 3, 3) or (3, 3), a hand
-        missing from the predictions but seen in the keypoints is uplifted (`_fill_from_keypoints`)."""
+        missing from the predictions but seen in the keypoints is uplifted (`_fill_from_keypoints`).
+        shape: the video's subject shape (`hand.subject`), held by the IK of each hand that has one."""
         j = np.asarray(joints, dtype=np.float32)
         present = torch.as_tensor(hand_present(j))  # (N, 2)
         device = self.device_for(len(j))
-        right, _ = fit_ik(_fill_missing(j[:, 0]), device=device)
-        left, _ = fit_ik(_fill_missing(mirror_x(j[:, 1]).astype(np.float32)), device=device)
+        held = (None, None) if shape is None else (shape.right, shape.left)
+        right, _ = fit_ik(_fill_missing(j[:, 0]), device=device, shape=held[0])
+        left, _ = fit_ik(_fill_missing(mirror_x(j[:, 1]).astype(np.float32)), device=device, shape=held[1])
         pair = _pair_to(PairParams(right, left), "cpu")
         with torch.no_grad():
             fitted = pair.joints()
         fitted = torch.where(present[:, :, None, None], fitted, torch.full_like(fitted, float("nan")))
         initial = Initial(pair, present, fitted)
         if keypoints is not None and K is not None:
-            initial = self._fill_from_keypoints(initial, keypoints, K)
+            initial = self._fill_from_keypoints(initial, keypoints, K, shape)
         return initial
 
     @torch.no_grad()
-    def _fill_from_keypoints(self, initial: Initial, keypoints: np.ndarray, K: np.ndarray) -> Initial:
+    def _fill_from_keypoints(self, initial: Initial, keypoints: np.ndarray, K: np.ndarray,
+                             shape: SubjectShape | None = None) -> Initial:
         """Hands missing from the 3D predictions but seen in the 2D keypoints, from the uplift: placed
         beside the predicted other hand by the uplift's offset between the two hands (the uplift's
         absolute depth is its weak part), or by reprojection where no other hand was predicted."""
@@ -159,7 +166,7 @@ class Pipeline:
         if len(rows) == 0:
             return initial
         K_all = np.broadcast_to(np.asarray(K, dtype=np.float32), (len(kp), 3, 3))
-        up = self.initial_from_keypoints(kp[rows.numpy()], K_all[rows.numpy()])
+        up = self.initial_from_keypoints(kp[rows.numpy()], K_all[rows.numpy()], shape)
         pair, present = initial.pair.detach(), initial.present.clone()
         for h, hand in enumerate((pair.right, pair.left)):
             fill = missing[rows, h] & up.present[:, h]
@@ -284,6 +291,38 @@ def _device_of(module: torch.nn.Module) -> torch.device:
 def _frame(pair: PairParams, i: int) -> PairParams:
     """Frame i of a batch as a batch of one (per-frame results must not pose the whole batch)."""
     return PairParams(pair.right[i : i + 1], pair.left[i : i + 1])
+
+
+def _hold_shape(initial: Initial, shape: SubjectShape, keypoints: torch.Tensor, K: torch.Tensor) -> Initial:
+    """Uplifted hands (CPU) with the subject's bones and palm layout in place of each frame's own, placed
+    again as `uplift.predict` places them: the right hand (or a hand alone) by reprojection onto its
+    keypoints (a hand's size and its depth trade off in the image: the held size fixes the depth), the
+    left hand by the network's offset from the right wrist. keypoints (N, 2, 21, 3), K (N, 3, 3)."""
+    from handviewer.uplift.inputs import place_by_reprojection
+
+    pair, wrists = initial.pair.detach(), initial.joints[:, :, 0].clone()  # (N, 2, 3) mm, NaN where missing
+    placed = wrists.clone()
+    for h, hand in enumerate((pair.right, pair.left)):
+        held = shape.hand(h)
+        if held is None:
+            continue
+        hand.bones[:] = torch.as_tensor(held.bones, dtype=hand.bones.dtype)
+        hand.angles[:, list(SHAPE_ANGLES)] = torch.as_tensor(held.palm, dtype=hand.angles.dtype)
+        rel = forward_kinematics(HandParams(hand.rot, torch.zeros_like(hand.trans), hand.bones, hand.angles)).joints
+        rel = rel if h == 0 else rel * flip_x(rel)  # camera frame, wrist at the origin
+        own = place_by_reprojection(rel, keypoints[:, h], K)
+        placed[:, h] = torch.where(torch.isfinite(own).all(-1, keepdim=True), own, wrists[:, h])
+    if shape.left is not None:  # the left wrist keeps the network's offset from the right one
+        offset = wrists[:, 1] - wrists[:, 0]
+        anchored = (initial.present[:, 0] & torch.isfinite(offset).all(-1))[:, None]
+        placed[:, 1] = torch.where(anchored, placed[:, 0] + offset, placed[:, 1])
+    for h, hand in enumerate((pair.right, pair.left)):
+        ok = initial.present[:, h:h + 1] & torch.isfinite(placed[:, h]).all(-1, keepdim=True)
+        wrist = placed[:, h] if h == 0 else placed[:, h] * flip_x(placed)
+        hand.trans[:] = torch.where(ok, wrist, hand.trans)
+    joints = pair.joints()
+    joints = torch.where(initial.present[:, :, None, None], joints, torch.full_like(joints, float("nan")))
+    return Initial(pair, initial.present, joints)
 
 
 def _pair_to(pair: PairParams, device) -> PairParams:

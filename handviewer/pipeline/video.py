@@ -4,6 +4,12 @@
 Called from worker threads; holds no GUI objects. Each frame's initial estimate and unrefined
 result are computed once (`InitialCache`), so refining a frame never recomputes them; a user's
 keypoint correction forgets that frame's cache.
+
+The subject shape (`hand.subject`: each hand's bone lengths and palm layout) is estimated once, in
+`warm_up` (a worker with progress), from all of the video's inputs, and held by every frame's initial
+estimate: a frame's result does not depend on which frames were seen before it, and it is the same in
+the app and in `process`. A session restores the shape it was saved with (`use_subject_shape`) so that
+its results are reproduced; keypoint edits do not change it (detecting the hands again does).
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ class VideoPipeline:
         self._use_inputs(self.inputs)
         self.pipeline = pipeline or Pipeline()
         self._cache = InitialCache()
+        self.shape = None  # the video's SubjectShape (None: frames fitted on their own), set by warm_up
+        self._shape_known = False  # estimated, or restored from a session
         self._said: set[str] = set()  # warnings already given
         self._lock = threading.RLock()  # torch models are shared by the workers; one computation at a time
 
@@ -85,6 +93,7 @@ class VideoPipeline:
                                        self._camera, detect=False)
             self._use_inputs(inputs)
             self._cache = InitialCache()
+            self._estimate_shape()  # new inputs: a new estimate
         s = detections.summary()
         return (f"hands detected: both hands in {s['frames_with_both_hands']} of {s['frames']} frames, one in "
                 f"{s['frames_with_a_hand'] - s['frames_with_both_hands']}; saved to {path}")
@@ -125,8 +134,36 @@ class VideoPipeline:
         wrong with the inputs (see `VideoInputs.warnings`)."""
         with self._lock:
             yield from scaled(self._detect_if_bare(), 0.0, 0.8, "detecting hands")
-            yield from scaled(self.pipeline.warm_up(), 0.8, 1.0)
+            yield from scaled(self.pipeline.warm_up(), 0.8, 0.9)
+            if not self._shape_known:
+                yield 0.9, "estimating the hands' shape over the video"
+                self._estimate_shape()
         return self.inputs.messages()
+
+    # --- the subject shape ----------------------------------------------------------------------
+    def _estimate_shape(self) -> None:
+        from handviewer.pipeline.shape import video_shape
+
+        n = self.frame_count
+        self.shape = video_shape(self.pipeline, self.inputs.keypoints, self.inputs.intrinsics(np.arange(n)),
+                                 self.inputs.predictions, self._predicted_frames)
+        self._shape_known = True
+
+    def use_subject_shape(self, data: dict | None) -> None:
+        """Hold a saved shape (`SubjectShape.to_json()`, e.g. from the session) instead of estimating
+        one; None does nothing. Forgets the cached estimates made with another shape."""
+        from handviewer.hand.subject import SubjectShape
+
+        shape = SubjectShape.from_json(data)
+        if shape is None:
+            return
+        with self._lock:
+            self.shape, self._shape_known = shape, True
+            self._cache = InitialCache()
+
+    def subject_shape(self) -> dict | None:
+        """The shape held (`SubjectShape.to_json()`), None before `warm_up` or when there is none."""
+        return self.shape.to_json() if self.shape is not None else None
 
     def _use_predictions(self, index: int) -> bool:
         """Whether a frame starts from the imported 3D predictions. A correction of its 2D keypoints
@@ -139,7 +176,8 @@ class VideoPipeline:
         idx = np.asarray(indices, dtype=np.int64)
         predicted = np.array([self._use_predictions(i) for i in indices], bool)
         return FrameBatch(idx, self._keypoints[idx], self.inputs.intrinsics(idx),
-                          None if self.inputs.predictions is None else self.inputs.predictions[idx], predicted)
+                          None if self.inputs.predictions is None else self.inputs.predictions[idx], predicted,
+                          self.shape)
 
     def compute_initial(self, index: int) -> FrameResult:
         with self._lock:
@@ -195,9 +233,11 @@ class VideoPipeline:
 
     def export_context(self) -> dict:
         """What an export records beside the results: the camera used (`handviewer.io.Camera`), the
-        inputs' sources, and per frame whether its initial estimate came from the 3D predictions."""
+        inputs' sources, per frame whether its initial estimate came from the 3D predictions, and the
+        subject shape held (`subject_shape`)."""
         return {"camera": self.inputs.camera(), "sources": dict(self.inputs.sources),
-                "from_predictions": {i: self._use_predictions(i) for i in range(self.frame_count)}}
+                "from_predictions": {i: self._use_predictions(i) for i in range(self.frame_count)},
+                "subject_shape": self.subject_shape()}
 
     @torch.no_grad()
     def density_cloud(self, estimate: HandsEstimate, hand: int, resolution: int = 32) -> tuple[np.ndarray, np.ndarray]:

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from handviewer.assets import assets_dir
+from handviewer.hand.subject import SubjectShape
 from handviewer.pipeline.settings import RefineSettings
 from handviewer.session.config import atomic_write_bytes, atomic_write_json, config_dir, data_dir
 from handviewer.session.results_store import load_results_npz, results_to_npz_bytes
@@ -303,6 +304,7 @@ def _write_json(session: Session, path: Path, results_path: Path, token: str | N
         "frame_count": session.frame_count, "fps": session.fps, "current": session.current,
         "show_refined": session.show_refined, "side_by_side": session.side_by_side, "layers": session.layers,
         "settings": dataclasses.asdict(session.settings),
+        "subject_shape": session.subject_shape,
         "flags": {str(i): f for i, f in sorted(session.flags.items())},
         "keypoint_edits": {str(i): _nan_to_none(k) for i, k in sorted(session.keypoint_edits.items())},
         "results_file": results_path.name, "results_token": token,
@@ -324,6 +326,8 @@ def _session_from_json(data: dict, path: Path) -> Session:
     session.layers = {str(k): bool(v) for k, v in data.get("layers", {}).items()}
     session.flags = {int(i): _flag(f) for i, f in data.get("flags", {}).items()}
     session.keypoint_edits = {int(i): _none_to_nan(k) for i, k in data.get("keypoint_edits", {}).items()}
+    shape = SubjectShape.from_json(data.get("subject_shape"))  # checked: a bad one is a damaged file
+    session.subject_shape = shape.to_json() if shape is not None else None
     return session
 
 

@@ -61,6 +61,9 @@ class Session:
         # Frames a list names for review (a clean-dataset review list): index -> why; not saved (the list is).
         self.listed: dict[int, str] = {}
         self.settings = settings or RefineSettings()
+        # The hands' shape held over the video (`SubjectShape.to_json()`: bone lengths and palm layout),
+        # saved with the session so that reopening it reproduces its results; None until estimated.
+        self.subject_shape: dict | None = None
         self.history = UndoStack()
         self.dirty = False
         self.revision = 0  # bumped on every change worth saving
@@ -308,6 +311,12 @@ class Session:
             self._touch()
             self.settings_changed.emit()
 
+    def set_subject_shape(self, data: dict | None) -> None:
+        """The shape the compute core holds for this video (saved with the session)."""
+        if data != self.subject_shape:
+            self.subject_shape = data
+            self._touch()
+
     # ------------------------------------------------------------------ saving state
     def mark_saved(self) -> None:
         if self.dirty:
@@ -322,7 +331,7 @@ class Session:
         same_video = other.video_path == self.video_path
         self.overview = {i: o for i, o in self.overview.items() if same_video and i not in other.keypoint_edits}
         for name in ("video_path", "frame_count", "fps", "current", "show_refined", "side_by_side", "layers",
-                     "results", "keypoint_edits", "flags", "settings", "dirty", "load_warnings"):
+                     "results", "keypoint_edits", "flags", "settings", "subject_shape", "dirty", "load_warnings"):
             setattr(self, name, getattr(other, name))
         self.history.clear()
         self.revision += 1
