@@ -107,6 +107,22 @@ class SubjectShape:
         return SubjectShape(side("right"), side("left"), str(data.get("source", "")))
 
 
+def metacarpal_angle(palm) -> np.ndarray:
+    """(...) rad: the angle between the index and middle metacarpals of palm layouts (..., 4) rad
+    (`SHAPE_ANGLES`). The part of the palm layout that joint positions determine: the four angles
+    also trade against the hand's global rotation (the thumb, ring and pinky metacarpals and the
+    fingers' twists follow), so two layouts that differ by such a turn fit a hand equally well."""
+    from handviewer.hand.template import PALM_REST_FRAMES
+
+    palm = np.asarray(palm, np.float64)
+    dirs = []
+    for k, finger in enumerate((1, 2)):
+        flex, abd = palm[..., 2 * k], palm[..., 2 * k + 1]
+        local = np.stack([np.sin(abd) * np.cos(flex), np.cos(abd) * np.cos(flex), np.sin(flex)], -1)
+        dirs.append(local @ PALM_REST_FRAMES[finger].T)
+    return np.arccos(np.clip((dirs[0] * dirs[1]).sum(-1), -1.0, 1.0))
+
+
 def usable_frames(joints: np.ndarray) -> np.ndarray:
     """(N,) bool: frames of one hand (N, 21, 3) mm (NaN missing) seen well enough for the estimate."""
     seen = np.isfinite(np.asarray(joints, np.float64)).all(-1)
@@ -166,4 +182,4 @@ def estimate_shape(joints, iterations: int = 60, device=None) -> HandShape | Non
 
 
 __all__ = ["HandShape", "SubjectShape", "SHAPE_ANGLES", "SHAPE_ANGLE_NAMES", "MIN_FRAMES", "MAX_FRAMES",
-           "estimate_shape", "shape_from_fits", "usable_frames", "spread"]
+           "estimate_shape", "shape_from_fits", "usable_frames", "spread", "metacarpal_angle"]
