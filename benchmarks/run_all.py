@@ -9,6 +9,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     ["bench_hand.py"],
+    ["bench_subject.py"],
     ["bench_geometry.py"],
     ["bench_intersect.py"],
     ["bench_uplift.py", "assets/uplift.pt"],

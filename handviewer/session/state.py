@@ -312,10 +312,11 @@ class Session:
             self.settings_changed.emit()
 
     def set_subject_shape(self, data: dict | None) -> None:
-        """The shape the compute core holds for this video (saved with the session)."""
+        """The shape the compute core holds for this video: saved with the session, but not by itself
+        worth a save prompt (the same inputs give the same estimate again)."""
         if data != self.subject_shape:
             self.subject_shape = data
-            self._touch()
+            self.revision += 1
 
     # ------------------------------------------------------------------ saving state
     def mark_saved(self) -> None:
