@@ -1,6 +1,6 @@
 """2D hand detection (handviewer.detect) on real material in ../shared/data, step by step.
 
-    python benchmarks/bench_detect.py [--data ../shared/data] [--only images|videos|pipeline]
+    python benchmarks/bench_detect.py [--data ../shared/data] [--only images|videos|pipeline|world]
 
 Images (eval_2hand_2d: 11 images, 22 labelled hands, in our joint order): per variant, hands found
 (a detection within half a hand size of a labelled hand, one to one), handedness right/wrong (hands
@@ -23,6 +23,13 @@ IK -> refine, against the truth in the image's camera: hands found in the right 
 (camera frame) and root-relative (wrists subtracted) of those hands, before and after refinement;
 beside it the same pipeline from the truth projected to 2D (perfect keypoints: what the uplift alone
 costs) and MediaPipe's world landmarks root-relative (its own 3D, wrist-centred, no rotation fitted).
+
+World landmarks as 3D shape evidence (`--only world`; the same InterHand2.6M images, each also
+mirrored left-right, so 12 hand views of 6 hands): each labelled hand is looked for in a region around
+its labelled place (MediaPipe's region look: the question here is the 3D evidence of a found hand, not
+detection); for the hands found, the uplift + IK from the found 2D keypoints (both hands of the image,
+its camera) against MediaPipe's world landmarks and their combinations, root-relative MPJPE (wrists
+subtracted, no rotation fitted) and PA-MPJPE (after the best similarity transform: the shape alone).
 Nothing is written beside the data.
 """
 
@@ -37,7 +44,7 @@ import numpy as np
 
 from handviewer.detect.mediapipe_backend import MediaPipeHands
 from handviewer.detect.track import dedupe
-from handviewer.detect.video import DetectOptions, detect_video, mask_hand, _new
+from handviewer.detect.video import DetectOptions, detect_video, look_in_region, mask_hand, _new
 
 VIDEOS = ["slp_website_asl/asl_house.mp4", "slp_website_asl/asl_different.mp4", "slp_pose_extra/SOUP.mp4",
           "slp_pose_extra/sample-data_video.mp4", "slp_pose_video/test_video.mp4"]
@@ -236,21 +243,131 @@ def pipeline_from_images(data: Path, detector: MediaPipeHands) -> None:
         print(f"{name:40s} {n:>3d}/{hands:<3d} {mean(absolute):>9s} {mean(relative):>11s}")
 
 
+PALM = [0, 5, 9, 13, 17]  # wrist and the four finger MCPs: the hand's orientation
+
+
+def similarity(a: np.ndarray, b: np.ndarray, scale: bool) -> tuple[np.ndarray, float]:
+    """(R, s) minimising |s R (a - mean a) - (b - mean b)| for points a, b (K, 3)."""
+    a0, b0 = a - a.mean(0), b - b.mean(0)
+    u, sv, vt = np.linalg.svd(a0.T @ b0)
+    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt)) or 1.0])
+    rotation = (u @ d @ vt).T
+    return rotation, float((sv * np.diag(d)).sum() / (a0 ** 2).sum()) if scale else 1.0
+
+
+def _rel_error(estimate: np.ndarray, truth: np.ndarray) -> float:
+    """Root-relative MPJPE (mm) of one hand (21, 3) over the truth's valid joints (wrist valid)."""
+    valid = np.isfinite(truth).all(-1)
+    return float(np.linalg.norm((estimate - estimate[0])[valid] - (truth - truth[0])[valid], axis=-1).mean())
+
+
+def _pa_error(estimate: np.ndarray, truth: np.ndarray) -> float:
+    """PA-MPJPE (mm): after the best rotation, scale and translation (the shape alone)."""
+    valid = np.isfinite(truth).all(-1)
+    e, t = estimate[valid], truth[valid]
+    rotation, s = similarity(e, t, scale=True)
+    return float(np.linalg.norm(s * (e - e.mean(0)) @ rotation.T + t.mean(0) - t, axis=-1).mean())
+
+
+def _mirrored(image, joints, keypoints, K):
+    """An image flipped left-right with its truth: x -> -x in the camera, hands swapped (right <-> left)."""
+    width = image.shape[1]
+    joints, keypoints, K = joints.copy(), keypoints.copy(), K.copy()
+    joints[..., 0] *= -1.0
+    keypoints[..., 0] = width - 1 - keypoints[..., 0]
+    K[0, 2] = width - 1 - K[0, 2]
+    return np.ascontiguousarray(image[:, ::-1]), joints[::-1].copy(), keypoints[::-1].copy(), K
+
+
+def _found_in_region(detector, image, labelled: np.ndarray):
+    """The hand MediaPipe finds in a region around a labelled hand (21, 2) px, or None."""
+    ok = np.isfinite(labelled).all(-1)
+    centre, span = labelled[ok].mean(0), float(np.ptp(labelled[ok], 0).max())
+    for scale in (1.6, 2.2, 3.0):  # a tight crop first; wider ones give the palm detector context
+        hands = look_in_region(detector, image, centre, max(scale * span, 96.0))
+        if hands:
+            best = min(hands, key=lambda h: np.linalg.norm(h.xy.mean(0) - centre))
+            return best if np.linalg.norm(best.xy.mean(0) - centre) < 0.5 * span else None
+    return None
+
+
+def world_evidence(data: Path, detector: MediaPipeHands) -> None:
+    """World landmarks as 3D shape evidence beside the uplift: see the module docstring."""
+    import cv2
+
+    from handviewer.io import open_frames
+    from handviewer.io.interhand_folder import load_interhand_folder
+    from handviewer.pipeline.run import FrameBatch, run
+    from handviewer.pipeline.settings import RefineSettings
+    from handviewer.pipeline.stages import Pipeline
+    from handviewer.progress import drain
+
+    folder = data / "interhand26m_mmpose_samples"
+    if not folder.exists():
+        print(f"{folder}: missing, skipped")
+        return
+    with open_frames(folder) as frames:
+        files, size = list(frames.files), frames.size
+    truth = load_interhand_folder(folder, files, size)
+    views = []  # (keypoints (2, 21, 3), world (2, 21, 3) wrist-relative mm, K, truth joints (2, 21, 3) mm)
+    for i, file in enumerate(files):
+        image = cv2.cvtColor(cv2.imread(str(file)), cv2.COLOR_BGR2RGB)
+        for mirror in (False, True):
+            img, joints, labelled, K = (_mirrored(image, truth.joints[i], truth.keypoints[i], truth.K[i]) if mirror
+                                        else (image, truth.joints[i], truth.keypoints[i], truth.K[i]))
+            kp, world = np.full((2, 21, 3), np.nan, np.float32), np.full((2, 21, 3), np.nan, np.float32)
+            for s in (0, 1):
+                hand = _found_in_region(detector, img, labelled[s, :, :2]) if np.isfinite(joints[s, 0]).all() else None
+                if hand is not None and hand.world is not None:
+                    kp[s, :, :2], kp[s, :, 2] = hand.xy, hand.score
+                    world[s] = hand.world - hand.world[0]
+            views.append((kp, world, K, joints))
+    kps, worlds, Ks, truths = (np.stack(v) for v in zip(*views))
+    batch = FrameBatch(np.arange(len(kps)), kps.astype(np.float32), Ks.astype(np.float64))
+    uplift = np.stack([r.before.joints for r in drain(run(Pipeline("cpu"), batch, RefineSettings(device="cpu"),
+                                                            meshes=False))])
+    rows: dict[str, list[float]] = {}
+    labelled_views = int(np.isfinite(truths[:, :, 0]).all(-1).sum())
+    for u_frame, w_frame, t_frame in zip(uplift, worlds, truths):
+        for u, w, t in zip(u_frame, w_frame, t_frame):
+            if not (np.isfinite(w).all() and np.isfinite(u).all() and np.isfinite(t[0]).all()):
+                continue
+            u = u - u[0]
+            size_u, size_w = np.linalg.norm(u[9]), np.linalg.norm(w[9])  # wrist -> middle MCP
+            turned, _ = similarity(u[PALM], w[PALM], scale=False)
+            for name, estimate in (("uplift + IK", u), ("world landmarks", w),
+                                   ("world landmarks at the uplift's size", w * size_u / size_w),
+                                   ("uplift turned onto the world palm", u @ turned.T),
+                                   ("mean of the two", 0.5 * (u + w))):
+                rows.setdefault(name, []).append(_rel_error(estimate, t))
+            rows.setdefault("PA: uplift + IK", []).append(_pa_error(u, t))
+            rows.setdefault("PA: world landmarks", []).append(_pa_error(w, t))
+    print(f"\nworld landmarks as shape evidence: {folder} ({len(files)} images and their mirror images, "
+          f"{labelled_views} labelled hand views; hands looked for around their labelled place)")
+    print(f"{'estimate (root-relative; PA: shape alone)':44s} {'hands':>7s} {'mean mm':>8s} {'median':>7s} {'max':>6s}  per hand")
+    for name, values in rows.items():
+        v = np.array(values)
+        print(f"{name:44s} {len(v):>3d}/{labelled_views:<3d} {v.mean():8.1f} {np.median(v):7.1f} {v.max():6.1f}  "
+              f"{' '.join(f'{x:.0f}' for x in v)}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
-    parser.add_argument("--only", choices=("images", "videos", "pipeline"), help="one section (default: all)")
+    parser.add_argument("--only", choices=("images", "videos", "pipeline", "world"), help="one section (default: all)")
     args = parser.parse_args()
     data = args.data.resolve()
     if not data.exists():
         print(f"no real data at {data}: nothing to measure")
         return 0
-    if args.only in (None, "images", "pipeline"):
+    if args.only in (None, "images", "pipeline", "world"):
         detector = MediaPipeHands()
         if args.only in (None, "images"):
             images(data, detector)
         if args.only in (None, "pipeline"):
             pipeline_from_images(data, detector)
+        if args.only in (None, "world"):
+            world_evidence(data, detector)
         detector.close()
     if args.only in (None, "videos"):
         videos(data, MediaPipeHands)
