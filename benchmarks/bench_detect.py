@@ -327,6 +327,7 @@ def world_evidence(data: Path, detector: MediaPipeHands) -> None:
     uplift = np.stack([r.before.joints for r in drain(run(Pipeline("cpu"), batch, RefineSettings(device="cpu"),
                                                             meshes=False))])
     rows: dict[str, list[float]] = {}
+    extras: dict[str, list[float]] = {}
     labelled_views = int(np.isfinite(truths[:, :, 0]).all(-1).sum())
     for u_frame, w_frame, t_frame in zip(uplift, worlds, truths):
         for u, w, t in zip(u_frame, w_frame, t_frame):
@@ -342,6 +343,11 @@ def world_evidence(data: Path, detector: MediaPipeHands) -> None:
                 rows.setdefault(name, []).append(_rel_error(estimate, t))
             rows.setdefault("PA: uplift + IK", []).append(_pa_error(u, t))
             rows.setdefault("PA: world landmarks", []).append(_pa_error(w, t))
+            angle = np.degrees(np.arccos(np.clip((np.trace(turned) - 1.0) / 2.0, -1.0, 1.0)))
+            extras.setdefault("palm angle, uplift to world (deg)", []).append(float(angle))
+            extras.setdefault("hand size, truth (mm, wrist to middle MCP)", []).append(float(np.linalg.norm(t[9] - t[0])))
+            extras.setdefault("hand size, uplift", []).append(float(size_u))
+            extras.setdefault("hand size, world landmarks", []).append(float(size_w))
     print(f"\nworld landmarks as shape evidence: {folder} ({len(files)} images and their mirror images, "
           f"{labelled_views} labelled hand views; hands looked for around their labelled place)")
     print(f"{'estimate (root-relative; PA: shape alone)':44s} {'hands':>7s} {'mean mm':>8s} {'median':>7s} {'max':>6s}  per hand")
@@ -349,6 +355,8 @@ def world_evidence(data: Path, detector: MediaPipeHands) -> None:
         v = np.array(values)
         print(f"{name:44s} {len(v):>3d}/{labelled_views:<3d} {v.mean():8.1f} {np.median(v):7.1f} {v.max():6.1f}  "
               f"{' '.join(f'{x:.0f}' for x in v)}")
+    for name, values in extras.items():
+        print(f"{name:44s} mean {np.mean(values):6.1f}  per hand {' '.join(f'{x:.0f}' for x in values)}")
 
 
 def main() -> int:
