@@ -15,6 +15,7 @@ SCRIPTS = [
     ["bench_uplift.py", "assets/uplift.pt"],
     ["bench_pipeline.py"],
     ["bench_detect.py"],
+    ["bench_interhand_open.py"],
     ["bench_exact_metrics.py"],
     ["bench_busy.py"],
     ["bench_dataset.py"],

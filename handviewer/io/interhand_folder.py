@@ -8,7 +8,7 @@ next to its images (flat), or when it is a camera folder of the dataset's own tr
     ROOT/annotations/{split}/InterHand2.6M_{split}_{data,camera,joint_3d}.json
 
 where data.json names the images by their path under `images/{split}/` (only this folder's records
-are read). A nested folder whose `ROOT/annotations/` lacks the split's files is an error naming them;
+are read, streamed: `io.interhand_stream`). A nested folder whose `ROOT/annotations/` lacks the split's files is an error naming them;
 with no `ROOT/annotations/` at all it is a plain image folder. `load_interhand_folder` matches the
 annotation records to the images by path (else by a file name only one record has) and gives, per
 frame of the folder (images in natural order, as `open_frames` shows them):
@@ -145,7 +145,7 @@ def load_interhand_folder(folder: str | Path, image_files: list[Path], canvas: t
     FileFormatError naming the file when the annotation files are wrong, and when the folder holds
     no InterHand2.6M set."""
     from handviewer.io.camera import default_camera
-    from handviewer.io.keypoints import load_interhand
+    from handviewer.io.keypoints import interhand_from_documents, load_interhand
 
     folder = Path(folder)
     layout = find_interhand_layout(folder)
@@ -153,7 +153,12 @@ def load_interhand_folder(folder: str | Path, image_files: list[Path], canvas: t
         raise FileFormatError(folder, "no InterHand2.6M annotation files (PREFIX_data.json, PREFIX_camera.json, "
                                       "PREFIX_joint_3d.json)")
     files = layout.files
-    samples = load_interhand(*files, file_prefix=layout.prefix)
+    if layout.prefix is None:
+        samples = load_interhand(*files)
+    else:  # one camera folder of the dataset's (large) files: only its records, streamed
+        from handviewer.io.interhand_stream import folder_documents
+
+        samples = interhand_from_documents(*folder_documents(files, layout.prefix), files, layout.prefix)
     rows = _rows_by_image(layout.image_root, image_files, samples.file_names)
     n = len(image_files)
     keypoints = np.full((n, 2, 21, 3), np.nan, np.float32)
@@ -197,11 +202,15 @@ def _rows_by_image(folder: Path, image_files: list[Path], file_names: tuple[str,
 def _image_records(layout: InterHandLayout, image_files: list[Path]) -> dict[int, dict]:
     """{frame: image record of data.json} for the images of a folder (matched as `_rows_by_image`)."""
     data_json = layout.files[0]
-    data = read_json(data_json)
-    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
-        raise FileFormatError(data_json, "not an InterHand2.6M data file: no 'images' list")
-    records = [img for img in data["images"] if isinstance(img, dict)
-               and (layout.prefix is None or str(img.get("file_name", "")).startswith(layout.prefix))]
+    if layout.prefix is None:
+        data = read_json(data_json)
+        if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+            raise FileFormatError(data_json, "not an InterHand2.6M data file: no 'images' list")
+        records = [img for img in data["images"] if isinstance(img, dict)]
+    else:
+        from handviewer.io.interhand_stream import folder_images
+
+        records = list(folder_images(data_json, layout.prefix))
     rows = _rows_by_image(layout.image_root, image_files, tuple(str(r.get("file_name", "")) for r in records))
     out = {}
     for i, k in rows.items():

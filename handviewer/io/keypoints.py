@@ -198,6 +198,15 @@ def load_interhand(data_json: str | Path, camera_json: str | Path, joint_3d_json
     """
     data_path, camera_path, joint_path = Path(data_json), Path(camera_json), Path(joint_3d_json)
     data, cams, j3d = read_json(data_path), read_json(camera_path), read_json(joint_path)
+    return interhand_from_documents(data, cams, j3d, (data_path, camera_path, joint_path), file_prefix)
+
+
+def interhand_from_documents(data, cams, j3d, paths: tuple[Path, Path, Path],
+                             file_prefix: str | None = None) -> InterHandSamples:
+    """`load_interhand` on the three files' parsed JSON documents (or the parts of them a caller
+    streamed: `io.interhand_folder` reads only one camera folder's records); `paths` name the files
+    in errors."""
+    data_path, camera_path, joint_path = (Path(p) for p in paths)
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise FileFormatError(data_path, "not an InterHand2.6M data file: no 'images' list")
     annotations = _interhand_annotations(data, data_path)

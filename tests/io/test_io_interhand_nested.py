@@ -135,3 +135,24 @@ def test_the_app_and_process_inputs_read_the_nested_annotations(tmp_path):
     assert np.isfinite(inputs.predictions[0]).all()  # both hands of the interacting frame
     assert inputs.sources["camera"].endswith("InterHand2.6M_test_camera.json")
     assert "InterHand2.6M" in inputs.messages()[0] and "1 of 1 images annotated" in inputs.messages()[0]
+
+
+def test_broken_annotation_files_of_the_tree_are_named(tmp_path):
+    """The tree's files are streamed: a file cut short or a record of the folder that is wrong still
+    stops with the file's name."""
+    folders = make_tree(tmp_path, twin=False)
+    folder = folders["image44669.jpg"]
+    joint_3d = tmp_path / "annotations" / "test" / "InterHand2.6M_test_joint_3d.json"
+    text = joint_3d.read_text()
+    joint_3d.write_text(text[: len(text) // 2])
+    with pytest.raises(FileFormatError, match="InterHand2.6M_test_joint_3d.json"):
+        _load(folder)
+    data = tmp_path / "annotations" / "test" / "InterHand2.6M_test_data.json"
+    records = json.loads(data.read_text())
+    joint_3d.write_text(text)
+    for img in records["images"]:
+        if img["file_name"].startswith("Capture2/"):
+            img["frame_idx"] = 123  # a frame joint_3d does not have
+    data.write_text(json.dumps(records))
+    with pytest.raises(FileFormatError, match="InterHand2.6M_test_joint_3d.json.*frame 123"):
+        _load(folder)
