@@ -345,12 +345,14 @@ def world_evidence(data: Path, detector: MediaPipeHands) -> None:
             rows.setdefault("PA: world landmarks", []).append(_pa_error(w, t))
             angle = np.degrees(np.arccos(np.clip((np.trace(turned) - 1.0) / 2.0, -1.0, 1.0)))
             extras.setdefault("palm angle, uplift to world (deg)", []).append(float(angle))
-            extras.setdefault("hand size, truth (mm, wrist to middle MCP)", []).append(float(np.linalg.norm(t[9] - t[0])))
+            truth_size = float(np.linalg.norm(t[9] - t[0]))
+            extras.setdefault("hand size, truth (mm, wrist to middle MCP)", []).append(truth_size)
             extras.setdefault("hand size, uplift", []).append(float(size_u))
             extras.setdefault("hand size, world landmarks", []).append(float(size_w))
     print(f"\nworld landmarks as shape evidence: {folder} ({len(files)} images and their mirror images, "
           f"{labelled_views} labelled hand views; hands looked for around their labelled place)")
-    print(f"{'estimate (root-relative; PA: shape alone)':44s} {'hands':>7s} {'mean mm':>8s} {'median':>7s} {'max':>6s}  per hand")
+    print(f"{'estimate (root-relative; PA: shape alone)':44s} {'hands':>7s} {'mean mm':>8s} {'median':>7s} "
+          f"{'max':>6s}  per hand")
     for name, values in rows.items():
         v = np.array(values)
         print(f"{name:44s} {len(v):>3d}/{labelled_views:<3d} {v.mean():8.1f} {np.median(v):7.1f} {v.max():6.1f}  "

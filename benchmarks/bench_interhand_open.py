@@ -109,7 +109,8 @@ def main() -> int:
         root = Path(tmp)
         build(root, sample, args.images)
         sizes = {p.name: p.stat().st_size / 2**20 for p in (root / "annotations" / "test").iterdir()}
-        print(f"tree: {args.images + 1} image records; " + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(sizes.items())))
+        files = ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(sizes.items()))
+        print(f"tree: {args.images + 1} image records; {files}")
         base = measure(BASELINE, root)[1]
         print(f"{'reading':14s} {'seconds':>8s} {'peak RSS MB':>12s} {'above import':>13s} {'records':>8s}")
         for name, code in (("whole files", WHOLE), ("streamed", STREAMED)):

@@ -8,8 +8,8 @@ next to its images (flat), or when it is a camera folder of the dataset's own tr
     ROOT/annotations/{split}/InterHand2.6M_{split}_{data,camera,joint_3d}.json
 
 where data.json names the images by their path under `images/{split}/` (only this folder's records
-are read, streamed: `io.interhand_stream`). A nested folder whose `ROOT/annotations/` lacks the split's files is an error naming them;
-with no `ROOT/annotations/` at all it is a plain image folder. `load_interhand_folder` matches the
+are read, streamed: `io.interhand_stream`). A nested folder whose `ROOT/annotations/` lacks the
+split's files is an error naming them; with no `ROOT/annotations/` at all it is a plain image folder. `load_interhand_folder` matches the
 annotation records to the images by path (else by a file name only one record has) and gives, per
 frame of the folder (images in natural order, as `open_frames` shows them):
 

@@ -69,8 +69,8 @@ def test_a_camera_folder_finds_its_annotations_up_the_tree(tmp_path):
     root, split, relative = nested_layout(folder)
     assert (root.name, split, relative) == ("InterHand2.6M_5fps_batch1", "test", "Capture3/0390_dh_touchROM/cam400026")
     files = find_interhand_files(folder)
-    assert files == tuple(tmp_path / "InterHand2.6M_5fps_batch1" / "annotations" / "test" / f"InterHand2.6M_test_{k}.json"
-                          for k in KINDS)
+    annotations = tmp_path / "InterHand2.6M_5fps_batch1" / "annotations" / "test"
+    assert files == tuple(annotations / f"InterHand2.6M_test_{k}.json" for k in KINDS)
     got, size = _load(folder)
     assert size == (334, 512) and got.annotated.all() and got.hand_types == ("interacting",)
     truth = load_interhand(*[_flat(k) for k in KINDS])
