@@ -188,3 +188,26 @@ def test_clear_errors_for_lists_that_cannot_be_used(local_run, synthetic, tmp_pa
     assert is_review_file(damaged / "review.json")
     with pytest.raises(FileFormatError, match="not valid JSON"):
         _load(damaged / "review.json")
+
+
+def test_a_job_over_two_files_of_one_name_lists_each_frame_with_its_own_files(tmp_path):
+    """Two inputs called alike are written as 000_NAME and 001_NAME: each listed frame is read from its
+    own input and its own corrected file."""
+    from hv_dataset import run_job
+
+    from handviewer.dataset.synthetic import write_synthetic_dataset
+
+    sets = [write_synthetic_dataset(tmp_path / f"part{k}", captures=1, frames=8, seed=k + 1, base_frames=8)
+            for k in range(2)]
+    out = tmp_path / "out"
+    run_job([s.joint_3d for s in sets], out, review_moved_mm=0.0)  # every corrected frame is listed
+    listed = json.loads((out / "review.json").read_text())
+    assert {e["output"] for e in listed} == {f"00{k}_{sets[0].joint_3d.name}" for k in range(2)}
+    review = _load(out / "review.json")
+    assert [f.input for f in review.sets] == [s.joint_3d for s in sets]
+    for k, e in enumerate(review.entries):
+        files = review.sets[int(review.set_index[k])]
+        assert str(files.input) == listed[k]["input"] and files.output == out / listed[k]["output"]
+        given, corrected = _records(files.input), _records(files.output)
+        np.testing.assert_array_equal(review.given[k], np.array(given[e.capture, e.frame]["world_coord"]))
+        np.testing.assert_array_equal(review.corrected[k], np.array(corrected[e.capture, e.frame]["world_coord"]))
