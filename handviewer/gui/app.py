@@ -122,8 +122,11 @@ class App:
             self.window = None
             try:
                 self.open(video_path)
+            except review_list.ReviewOpenCancelled:
+                self.open(None).say("Opening the review list was cancelled", important=True)
             except Exception as exc:  # noqa: BLE001 - report, keep the app alive
-                self.open(None).show_error("Cannot open video", f"{video_path}: {exc}")
+                what = "review list" if review_list.is_review_path(video_path) else "video"
+                self.open(None).show_error(f"Cannot open {what}", f"{video_path}: {exc}")
         finally:
             self.replacing = False
 

@@ -126,6 +126,50 @@ def test_a_list_whose_annotations_are_gone_says_so(qtbot, tmp_path, cleaned):
     try:
         assert window.session.frame_count == 0 and dialogs.errors
         title, message = dialogs.errors[-1]
+        assert title == "Cannot open review list"
         assert "gone_joint_3d.json" in message and "is gone" in message
+    finally:
+        _close(window)
+
+
+def test_reading_a_list_shows_progress_and_can_be_cancelled(qtbot, tmp_path, cleaned, monkeypatch):
+    """The list is read in a worker while a progress dialog shows; Cancel stops it and keeps the app."""
+    import time
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QProgressDialog, QPushButton
+
+    import handviewer.dataset.review as core
+
+    out, _ = cleaned
+    seen = {}
+
+    def slow(path):
+        for k in range(200):  # far longer than the test waits
+            time.sleep(0.05)
+            yield k / 200, f"reading {k}"
+        raise AssertionError("not cancelled")
+
+    def cancel():
+        dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, QProgressDialog) and w.isVisible()]
+        seen["dialog"] = bool(dialogs)
+        seen["label"] = dialogs[0].labelText() if dialogs else ""
+        for d in dialogs:  # the user clicks its Cancel button
+            next(b for b in d.findChildren(QPushButton) if b.text() == "Cancel").click()
+
+    monkeypatch.setattr(core, "load_review", slow)
+    dialogs = ReviewDialogs()
+    app = _app(tmp_path, dialogs)
+    empty = app.open(None)
+    dialogs.review_list = str(out / "review.json")
+    QTimer.singleShot(1500, cancel)
+    started = time.monotonic()
+    empty.open_review_list_dialog()
+    window = app.window
+    try:
+        assert time.monotonic() - started < 8  # stopped at the next progress step, not after 10 s
+        assert seen["dialog"] and seen["label"].startswith("reading")
+        assert window.session.frame_count == 0 and not dialogs.errors
+        assert "cancelled" in window.status_label.text()
     finally:
         _close(window)
