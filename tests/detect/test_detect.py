@@ -249,3 +249,17 @@ def test_files_beside_a_video_are_stale_only_when_marked_by_an_older_detection(t
     npz = tmp_path / "clip.keypoints.npz"
     save_own(npz, det.to_keypoints2d(), extra_header=cache.detection_header("x"))
     assert cache.detection_version(npz) == cache.DETECTION_VERSION and not cache.is_stale(npz)
+
+
+@needs_mediapipe
+def test_the_detect_command_marks_its_file_with_the_detection_version(tmp_path, capsys):
+    from handviewer.cli import main
+    from handviewer.detect import cache
+    from handviewer.io import load_own
+
+    folder = _frames_folder(needs("slp_pose_extra/SOUP.mp4"), tmp_path / "soup", 2)
+    out = tmp_path / "soup.keypoints.json"
+    assert main(["detect", str(folder), "--out", str(out)]) == 0
+    assert cache.detection_version(out) == cache.DETECTION_VERSION and not cache.is_stale(out)
+    assert load_own(out).keypoints.xyc.shape == (2, 2, 21, 3)
+    assert json.loads(capsys.readouterr().out)["keypoints"] == str(out.resolve())
