@@ -11,6 +11,7 @@ from handviewer.hand import forward_kinematics
 from handviewer.hand.skeleton import mirror_x
 from handviewer.hand.subject import SHAPE_ANGLES, SubjectShape
 from handviewer.io import open_frames
+from handviewer.pipeline.export import export_results
 from handviewer.pipeline.process import process_video
 from handviewer.pipeline.run import FrameBatch, run
 from handviewer.pipeline.settings import RefineSettings
@@ -97,8 +98,12 @@ def test_the_app_estimates_the_shape_on_open_and_a_saved_session_restores_it(cli
         drain(comp.warm_up())
         estimated = comp.subject_shape()
         assert estimated is not None and comp.export_context()["subject_shape"] == estimated
-        params = comp.compute_initial(3).before.params
-        assert np.allclose(params["right_bones"], estimated["right"]["bones_mm"], atol=1e-3)
+        first = comp.compute_initial(3)
+        assert np.allclose(first.before.params["right_bones"], estimated["right"]["bones_mm"], atol=1e-3)
+        context = comp.export_context()  # the app's Export records the shape too
+        export_results(clip["dir"] / "export", [first], context["camera"], {}, context["sources"],
+                       subject_shape=context["subject_shape"])
+        assert json.loads((clip["dir"] / "export" / "metadata.json").read_text())["subject_shape"] == estimated
 
         session = Session(str(clip["video"]), frame_count=FRAMES)
         session.set_subject_shape(estimated)
