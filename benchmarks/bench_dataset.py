@@ -47,7 +47,9 @@ def engines(dataset, work: Path, chunk: int, shard: int) -> dict:
 
     rows, reference = {}, None
     for name, options in (("local", {"engine": "local"}), ("ray, 1 worker", {"engine": "ray", "workers": 1}),
-                          ("ray, 2 workers", {"engine": "ray", "workers": 2})):
+                          ("ray, 2 workers", {"engine": "ray", "workers": 2}),
+                          # the metrics as a separate stage (a GPU cluster's layout, on CPUs here)
+                          ("ray, 1 worker + 1 metrics worker", {"engine": "ray", "workers": 1, "metrics_workers": 1})):
         started = 0.0
         if options["engine"] == "ray":
             start = time.perf_counter()
@@ -186,7 +188,7 @@ def main() -> int:
         print(f"  intersecting before {t['intersecting_before']}, after {t['intersecting_after']}; corrected {t['corrected']}, "
               f"unresolved {t['unresolved']}, review {t['review']}")
         local = rows["local"]["frames"] / rows["local"]["compute"]
-        for name in ("ray, 1 worker", "ray, 2 workers"):
+        for name in ("ray, 1 worker", "ray, 2 workers", "ray, 1 worker + 1 metrics worker"):
             r = rows[name]
             print(f"  {name}: {r['frames'] / r['compute'] / local:.2f}x the local engine's compute rate")
         print("\nper-chunk cost (ShardCleaner.compute, CPU, 1 thread, best of 2 after a warm-up):")

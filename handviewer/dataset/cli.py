@@ -30,6 +30,10 @@ def register(sub) -> None:
     p.add_argument("--workers", type=int, default=2, help="Ray workers, each loading the networks once "
                                                           "(default: %(default)s)")
     p.add_argument("--gpus-per-worker", type=float, default=0.0, help="GPUs per Ray worker (default: %(default)s)")
+    p.add_argument("--metrics-workers", type=int, default=0,
+                   help="Ray only: measure the frames in a separate stage of this many CPU workers, so that the "
+                        "--workers (GPUs) only fit and refine; 0: each worker measures its own frames; the "
+                        "results are the same (default: %(default)s)")
     p.add_argument("--chunk", type=int, default=32, help="frames refined together; the results depend on it, not "
                                                          "on workers or shards (default: %(default)s)")
     p.add_argument("--shard-size", type=int, default=1024, help="frames per resumable shard, a multiple of --chunk "
@@ -56,7 +60,8 @@ def _run(args) -> int:
     engine = "ray" if args.ray_address else args.engine
     gen = clean_dataset(args.annotations, args.out, settings, chunk=args.chunk, shard_size=args.shard_size,
                         engine=engine, workers=args.workers, ray_address=args.ray_address,
-                        gpus_per_worker=args.gpus_per_worker, threads=args.threads,
+                        gpus_per_worker=args.gpus_per_worker, metrics_workers=args.metrics_workers,
+                        threads=args.threads,
                         review_moved_mm=args.review_moved_mm, html=not args.no_html, overwrite=args.overwrite)
     summary = drain(gen, TextProgress("clean-dataset"))
     print(json.dumps({"out": str(Path(args.out).resolve()), **summary["totals"], "run": summary["run"]}, indent=2))

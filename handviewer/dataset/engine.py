@@ -5,7 +5,8 @@ its worker, message) as shards finish.
 
 On Ray, the shards are a dataset of shard numbers mapped by `map_batches(ShardCleaner, ...)`: an actor
 pool of `workers` actors, each loading the networks once, one shard per call, `gpus_per_worker` GPUs
-each. On a cluster the work folder must be on storage every node sees (the workers read their
+each; or, with `metrics_workers`, by two stages with their own resources: `ShardFitter` (fit and
+refine, the GPUs) then `ShardMeasurer` (the metrics, CPU actors). On a cluster the work folder must be on storage every node sees (the workers read their
 shards' inputs there and write their results there).
 """
 
@@ -73,10 +74,12 @@ def ray_init_kwargs(address: str | None = None, num_cpus: int | None = None) -> 
 
 
 def run_ray(work: Path, pending: list[int], cleaner: dict, workers: int, address: str | None = None,
-            gpus_per_worker: float = 0.0) -> Generator[tuple[int, int, float, str], None, None]:
+            gpus_per_worker: float = 0.0, metrics_workers: int = 0) -> Generator[tuple[int, int, float, str], None, None]:
     """Compute the pending shards on Ray Data. Uses the Ray instance this process already joined;
-    else joins `address` (a cluster) or starts a local one with `workers` CPUs, and stops what it
-    started when done."""
+    else joins `address` (a cluster) or starts a local one with `workers` (+ `metrics_workers`) CPUs,
+    and stops what it started when done. metrics_workers > 0: the metrics are a second map_batches
+    stage of that many CPU actors (`stages.ShardMeasurer`) after the `workers` that fit and refine
+    (`stages.ShardFitter`, `gpus_per_worker` GPUs each); the same results either way."""
     from handviewer.io.errors import MissingDependencyError
 
     try:
@@ -87,13 +90,21 @@ def run_ray(work: Path, pending: list[int], cleaner: dict, workers: int, address
 
     started = not ray.is_initialized()
     if started:
-        ray.init(**ray_init_kwargs(address, None if address else workers))
+        ray.init(**ray_init_kwargs(address, None if address else workers + metrics_workers))
     try:
         _quiet(ray)
+        kwargs = {"fn_constructor_kwargs": {"work": str(work), **cleaner}, "batch_size": 1, "batch_format": "numpy"}
         ds = ray.data.from_items([{"shard": s} for s in pending], override_num_blocks=len(pending))
-        ds = ds.map_batches(ShardCleaner, fn_constructor_kwargs={"work": str(work), **cleaner}, batch_size=1,
-                            compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1,
-                            num_gpus=gpus_per_worker or None, batch_format="numpy")
+        if metrics_workers:
+            from handviewer.dataset.stages import ShardFitter, ShardMeasurer
+
+            ds = ds.map_batches(ShardFitter, compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1,
+                                num_gpus=gpus_per_worker or None, **kwargs)
+            ds = ds.map_batches(ShardMeasurer, compute=ray.data.ActorPoolStrategy(size=metrics_workers), num_cpus=1,
+                                **kwargs)
+        else:
+            ds = ds.map_batches(ShardCleaner, compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1,
+                                num_gpus=gpus_per_worker or None, **kwargs)
         frames = 0
         for done, row in enumerate(ds.iter_rows(), 1):
             frames += int(row["frames"])

@@ -26,7 +26,8 @@ OUTPUT_FILES = ("frames.csv", "summary.json", "review.json", "report.html")
 
 def clean_dataset(paths: list[str | Path], out: str | Path, settings: RefineSettings | None = None, *,
                   chunk: int = 32, shard_size: int = 1024, engine: str = "local", workers: int = 1,
-                  ray_address: str | None = None, gpus_per_worker: float = 0.0, threads: int = 1,
+                  ray_address: str | None = None, gpus_per_worker: float = 0.0, metrics_workers: int = 0,
+                  threads: int = 1,
                   review_moved_mm: float = 10.0, html: bool = True,
                   overwrite: bool = False) -> Generator[tuple[float, str], None, dict]:
     """Clean every frame with both hands of the annotation sets named by `paths` (joint_3d files or
@@ -35,11 +36,15 @@ def clean_dataset(paths: list[str | Path], out: str | Path, settings: RefineSett
     chunk      : frames refined together (part of the result: see `work`); shard_size: frames per
                  resumable unit, a multiple of `chunk` (an interrupted job keeps its first value).
     engine     : "local" (this process) or "ray" (`workers` actors; `ray_address` for a cluster).
+    metrics_workers: with the Ray engine, > 0 makes the metrics a separate stage of that many CPU actors
+                 (GPU workers then only fit and refine); the results are the same.
     threads    : torch threads per worker (part of the result, like chunk).
     review_moved_mm: frames that moved more than this (largest joint) go to the review list.
     """
     settings = settings or RefineSettings()
     out = _check_options(out, chunk, shard_size, engine, workers, threads, review_moved_mm)
+    if metrics_workers < 0 or (metrics_workers and engine != "ray"):
+        raise ValueError("metrics workers (a separate Ray Data stage) need the Ray engine and a count >= 0")
     _check_target(out, overwrite)
     sets = find_annotation_sets(paths)
     key = {"command": COMMAND, "version": _version(), "settings": asdict(settings), "chunk": chunk, "threads": threads,
@@ -59,14 +64,15 @@ def clean_dataset(paths: list[str | Path], out: str | Path, settings: RefineSett
         from handviewer.dataset.engine import run_local, run_ray
 
         runner = (run_local(work, pending, cleaner) if engine == "local" else
-                  run_ray(work, pending, cleaner, workers, ray_address, gpus_per_worker))
+                  run_ray(work, pending, cleaner, workers, ray_address, gpus_per_worker, metrics_workers))
         total = sum(min(prepared["shard_size"], prepared["frames"] - s * prepared["shard_size"]) for s in pending)
         for done, computed, shard_seconds, message in runner:
             worker_seconds += shard_seconds
             yield 0.05 + 0.85 * computed / max(total, 1), f"{computed}/{total} frames, {message}"
     seconds = time.perf_counter() - started
     summary = yield from _finish(out, work, sets, prepared, review_moved_mm, html)
-    summary["run"] = {"engine": engine, "workers": workers if engine == "ray" else 1, "chunk": chunk,
+    summary["run"] = {"engine": engine, "workers": workers if engine == "ray" else 1, "metrics_workers": metrics_workers,
+                      "chunk": chunk,
                       "shard_size": prepared["shard_size"], "threads": threads, "settings": asdict(settings),
                       "frames_computed_now": computed, "seconds": round(seconds, 2),
                       # time inside the workers' shard computations, summed (the rest: start-up, transport)

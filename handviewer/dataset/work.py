@@ -10,6 +10,7 @@ Layout of `.OUT.partial/` (beside the output folder, like `handviewer process`):
   job.json              the run key (settings, chunk, inputs' sizes and times, version); another key: start again
   prepared.json         written when every input shard is: frames, shard size, per-file counts
   inputs/shard_N.npz    the shard's frames (world joints, validity, camera), written once by `prepare`
+  fitted/shard_N.npz    with a separate metrics stage: the shard's fitted and refined hands (`stages`)
   results/shard_N.npz   the shard's results, written atomically by whichever worker computed it
 A shard with a readable results file is finished and never recomputed.
 """
@@ -133,6 +134,11 @@ def save_results(work: Path, shard: int, arrays: dict[str, np.ndarray]) -> None:
     _save(work / "results" / shard_name(shard), arrays)
 
 
+def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Arrays written atomically (a killed writer leaves only a temporary file)."""
+    _save(path, arrays)
+
+
 def _save(path: Path, arrays: dict[str, np.ndarray]) -> None:
     from handviewer.io._files import atomic_write
 
@@ -148,4 +154,4 @@ def _write_text(path: Path, text: str) -> None:
 
 
 __all__ = ["INPUT_KEYS", "RESULT_KEYS", "finished", "iter_results", "load_npz", "open_work_folder", "pending_shards",
-           "prepare", "read_prepared", "save_results", "shard_name"]
+           "prepare", "read_prepared", "save_npz", "save_results", "shard_name"]

@@ -2,9 +2,11 @@
 `map_batches` (and called in-process by the local engine, so both paths run the same code).
 
 It loads the networks once, when the worker starts, then for each shard: reads its input frames,
-puts them through `handviewer.pipeline.run` in fixed chunks of the global frame order (IK fit of the
-world joints moved into the frame's camera, refinement with the 2D term on the projected joints,
-metrics before and after), and writes the shard's results atomically into the work folder.
+puts them through the steps of `handviewer.pipeline.run` in fixed chunks of the global frame order
+(`stages.fit`: IK fit of the world joints moved into the frame's camera, refinement with the 2D term on
+the projected joints; `stages.measure`: metrics before and after), and writes the shard's results
+atomically into the work folder. With a separate metrics stage the two steps run in two workers
+(`stages.ShardFitter`, `stages.ShardMeasurer`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from handviewer.dataset import work as W
-from handviewer.dataset.layout import to_camera, to_world
-from handviewer.hand.skeleton import NUM_JOINTS, from_interhand, to_interhand
+from handviewer.dataset.layout import to_camera
+from handviewer.hand.skeleton import NUM_JOINTS, from_interhand
 
 
 class ShardCleaner:
@@ -63,23 +65,11 @@ class ShardCleaner:
         return n
 
     def compute(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """One chunk's input arrays (`work.INPUT_KEYS`) -> its result arrays (`work.RESULT_KEYS`)."""
-        from handviewer.pipeline.run import run
-        from handviewer.progress import drain
+        """One chunk's input arrays (`work.INPUT_KEYS`) -> its result arrays (`work.RESULT_KEYS`): both
+        stages (`stages.fit`, `stages.measure`: what `pipeline.run` does) in this worker."""
+        from handviewer.dataset.stages import fit, measure
 
-        batch = frame_batch(inputs)
-        results = drain(run(self.pipeline, batch, self.settings, metrics=True, meshes=False))
-        R, t, valid, world = inputs["R"], inputs["t"], inputs["valid"], inputs["world"]
-        out = {k: [] for k in W.RESULT_KEYS}
-        for k, r in enumerate(results):
-            for name, estimate in (("initial_world", r.before), ("refined_world", r.after)):
-                back = to_world(to_interhand(estimate.joints).astype(np.float64), R[k], t[k])  # (42, 3) mm world
-                out[name].append(np.where(valid[k][:, None], back, world[k]))  # invalid joints kept as given
-            for when, m in (("before", r.metrics_before), ("after", r.metrics_after)):
-                out[f"volume_{when}"].append(m.intersection_volume_cm3)
-                out[f"depth_{when}"].append(m.max_p_mm)
-                out[f"count_{when}"].append(m.intersection_count)
-        return {k: np.asarray(v, np.float64) for k, v in out.items()}
+        return measure(self.pipeline, inputs, fit(self.pipeline, inputs, self.settings))
 
 
 def frame_batch(inputs: dict[str, np.ndarray]):

@@ -30,7 +30,7 @@ def test_help_is_cheap_and_names_the_options():
     done = _handviewer("clean-dataset", "--help")
     report = json.loads(done.stdout.rpartition("PROBE ")[2])
     assert report == {"code": 0, "loaded": []}
-    for option in ("--out", "--engine", "--ray-address", "--workers", "--chunk", "--shard-size", "--review-moved-mm"):
+    for option in ("--out", "--engine", "--ray-address", "--workers", "--metrics-workers", "--chunk", "--shard-size", "--review-moved-mm"):
         assert option in done.stdout
 
 

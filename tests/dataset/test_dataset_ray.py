@@ -35,3 +35,16 @@ def test_ray_and_local_give_the_same_corrected_joints(ray_session, synthetic, lo
     assert len(shard_messages) == -(-synthetic.both_hands // CHUNK)  # one per shard
     fractions = [f for f, _ in messages]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_a_separate_metrics_stage_gives_the_same_output(ray_session, synthetic, local_run, tmp_path):
+    """--metrics-workers: one actor fits and refines (where a GPU would), another measures; same bytes."""
+    _, local_out = local_run
+    out = tmp_path / "out"
+    summary, _ = run_job([synthetic.joint_3d], out, engine="ray", workers=1, metrics_workers=1)
+    for name in (synthetic.joint_3d.name, "frames.csv", "review.json"):
+        assert (out / name).read_bytes() == (local_out / name).read_bytes(), name
+    assert summary["run"]["metrics_workers"] == 1
+    assert summary["run"]["frames_computed_now"] == synthetic.both_hands
+    with pytest.raises(ValueError, match="Ray engine"):
+        run_job([synthetic.joint_3d], tmp_path / "local", metrics_workers=1)
