@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import best_of, machine  # noqa: E402
 
+import numpy as np  # noqa: E402
+
 H200_REFINE_FRAMES_PER_S = 578.9  # benchmarks/README.md, "CUDA": uplift + refinement at batch 1,024 (2026-11-29)
 INTERHAND_FRAMES = 2_590_347  # InterHand2.6M's labelled images (an upper bound: joint_3d holds one record per time step)
 
@@ -73,8 +75,9 @@ def engines(dataset, work: Path, chunk: int, shard: int) -> dict:
 
 
 def chunk_costs(dataset, work: Path, sizes: list[int]) -> dict:
-    """Seconds per frame of one chunk through ShardCleaner.compute by chunk size, and of its parts:
-    refinement + IK (no intersection metrics) and the metrics (before and after)."""
+    """Seconds per frame of one chunk through ShardCleaner.compute (`stages.fit` then `stages.measure`) by
+    chunk size, and of its parts: refinement + IK (no intersection metrics) and the metrics (before and
+    after); and of one `pipeline.run` with the metrics (what the worker called before the stages)."""
     from dataclasses import asdict
 
     from handviewer.dataset import work as W
@@ -95,17 +98,20 @@ def chunk_costs(dataset, work: Path, sizes: list[int]) -> dict:
         part = {k: v[:size] for k, v in inputs.items()}
         cleaner.compute(part)  # warm
         # Alternated, best of 2 each: the load of a shared machine moves either by tens of percent.
-        whole, no_metrics = float("inf"), float("inf")
+        whole, no_metrics, one_run = float("inf"), float("inf"), float("inf")
         for _ in range(2):
             whole = min(whole, best_of(lambda: cleaner.compute(part), 1))
             no_metrics = min(no_metrics, best_of(lambda: drain(run(cleaner.pipeline, frame_batch(part), cleaner.settings,
                                                                    metrics=False, meshes=False)), 1))
+            # what the worker did before the two stages: one pipeline.run with the metrics
+            one_run = min(one_run, best_of(lambda: drain(run(cleaner.pipeline, frame_batch(part), cleaner.settings,
+                                                             metrics=True, meshes=False)), 1))
         n = len(part["file_index"])
         out[size] = {"per_frame": whole / n, "refine_per_frame": no_metrics / n,
                      "metrics_per_frame": (whole - no_metrics) / n, "frames": n}
         print(f"  chunk {n:4d}: {whole:6.2f} s = {1000 * whole / n:6.1f} ms/frame "
-              f"(IK + refinement {1000 * no_metrics / n:5.1f}, metrics before+after {1000 * (whole - no_metrics) / n:5.1f})",
-              flush=True)
+              f"(IK + refinement {1000 * no_metrics / n:5.1f}, metrics before+after {1000 * (whole - no_metrics) / n:5.1f}); "
+              f"one pipeline.run with metrics {1000 * one_run / n:6.1f} ms/frame", flush=True)
     return out
 
 
@@ -160,6 +166,13 @@ def projections(per_frame_cpu: float, metrics_per_frame: float, driver_per_recor
         print(f"    GPU workers (projection, not measured here: H200 refinement {H200_REFINE_FRAMES_PER_S} frames/s at "
               f"batch 1,024 + this CPU's metrics {1000 * metrics_per_frame:.0f} ms/frame in the same worker = "
               f"{gpu_rate:.1f} frames/s per GPU): {gpu}")
+        # --metrics-workers: the GPU only fits and refines; it runs at its own rate when enough CPU
+        # workers measure behind it (the refinement rate x the metrics' seconds per frame).
+        feeders = H200_REFINE_FRAMES_PER_S * metrics_per_frame
+        split = ", ".join(f"{g} GPUs + {int(np.ceil(g * feeders))} metrics workers "
+                          f"{frames / (g * H200_REFINE_FRAMES_PER_S) / 3600:,.2f} h" for g in (1, 8, 32))
+        print(f"    with --metrics-workers (each GPU at its refinement rate, fed by {feeders:.1f} CPU metrics workers): "
+              f"{split}")
 
 
 def main() -> int:
