@@ -48,18 +48,20 @@ class PairParams:
         n, flip = pose.joints.shape[0] // 2, flip_x(pose.joints)
         joints = torch.stack([pose.joints[:n], pose.joints[n:] * flip], 1)
         rig = _plain_rig(self.right.angles.dtype, self.right.angles.device)
+
+        def surface(v: torch.Tensor) -> torch.Tensor:
+            if inset_mm > 0:
+                v = v - inset_mm * vertex_normals(v, rig.faces)
+            return torch.cat([v, v[:, rig.faces].mean(2)], 1) if face_centres else v
+
         if select is not None:
             with torch.no_grad():
                 chosen = select(joints)
             rows = torch.nonzero(torch.cat([chosen, chosen]))[:, 0]
-            some = Pose(**{f.name: getattr(pose, f.name)[rows] for f in fields(Pose)})
-            v = pose.joints.new_zeros(2 * n, rig.offset.shape[0], 3).index_put((rows,), pose_vertices(some, rig))
+            some = surface(pose_vertices(Pose(**{f.name: getattr(pose, f.name)[rows] for f in fields(Pose)}), rig))
+            v = pose.joints.new_zeros(2 * n, *some.shape[1:]).index_put((rows,), some)  # the others stay 0
         else:
-            v = pose_vertices(pose, rig)
-        if inset_mm > 0:
-            v = v - inset_mm * vertex_normals(v, rig.faces)
-        if face_centres:
-            v = torch.cat([v, v[:, rig.faces].mean(2)], 1)
+            v = surface(pose_vertices(pose, rig))
         verts = torch.stack([v[:n], v[n:] * flip], 1)
         return joints, verts
 
