@@ -251,6 +251,41 @@ def test_files_beside_a_video_are_stale_only_when_marked_by_an_older_detection(t
     assert cache.detection_version(npz) == cache.DETECTION_VERSION and not cache.is_stale(npz)
 
 
+def test_a_video_whose_keypoints_beside_it_come_from_an_older_detection_is_detected_again(tmp_path, monkeypatch):
+    """Opening a video (app or `process`): keypoints beside it that an older detection wrote are
+    detected again and rewritten; the user's own (unmarked) keypoints are used as they are."""
+    from handviewer.detect import cache, video as detect_video
+    from handviewer.io import load_own, save_own
+    from handviewer.pipeline.inputs import load_video_inputs
+
+    monkeypatch.setenv("HANDVIEWER_CACHE", str(tmp_path / "cache"))
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"not really a video")
+    beside = tmp_path / "clip.keypoints.json"
+    old = Detections.empty(2)
+    old.keypoints[..., :2], old.keypoints[..., 2] = 10.0, 0.9
+    new = Detections.empty(2)
+    new.keypoints[..., :2], new.keypoints[..., 2] = 20.0, 0.8
+    runs = []
+
+    def fake_detect(video, *args, **kwargs):
+        runs.append(video)
+        yield 1.0, "detecting"
+        return new
+
+    monkeypatch.setattr(detect_video, "iter_detect", fake_detect)
+    save_own(beside, old.to_keypoints2d(), extra_header={"detection": {"version": cache.DETECTION_VERSION - 1}})
+    inputs = load_video_inputs(clip, 2, (640, 480), progress=lambda *a: None)
+    assert runs == [clip] and np.allclose(inputs.keypoints[..., :2], 20.0)
+    assert cache.detection_version(beside) == cache.DETECTION_VERSION  # rewritten: not detected again next time
+    load_video_inputs(clip, 2, (640, 480), progress=lambda *a: None)
+    assert runs == [clip]
+    save_own(beside, old.to_keypoints2d())  # the user's own keypoints (no detection mark)
+    inputs = load_video_inputs(clip, 2, (640, 480), progress=lambda *a: None)
+    assert runs == [clip] and np.allclose(inputs.keypoints[..., :2], 10.0)
+    assert np.allclose(load_own(beside).keypoints.xyc[..., :2], 10.0)
+
+
 @needs_mediapipe
 def test_the_detect_command_marks_its_file_with_the_detection_version(tmp_path, capsys):
     from handviewer.cli import main
