@@ -198,10 +198,25 @@ def test_the_app_detects_the_hands_of_a_bare_video_while_warming_up_with_progres
     assert np.isfinite(comp.compute_initial(20).before.joints).all(-1).any()
 
 
+def fake_detection(monkeypatch, result: Detections) -> list:
+    """Make hand detection return `result` at once; returns the list of videos it was run on."""
+    from handviewer.detect import video as detect_video
+
+    runs = []
+
+    def fake_detect(video, *args, **kwargs):
+        runs.append(video)
+        yield 1.0, "detecting"
+        return result
+
+    monkeypatch.setattr(detect_video, "iter_detect", fake_detect)
+    return runs
+
+
 def test_a_cached_detection_of_an_older_version_is_detected_again(tmp_path, monkeypatch):
     """Per-user cache entries written before detection versions (or by an older one) are stale: the
     hands are detected again (and the cache rewritten); a current one is reused."""
-    from handviewer.detect import cache, video as detect_video
+    from handviewer.detect import cache
     from handviewer.io import load_own, save_own
 
     monkeypatch.setenv("HANDVIEWER_CACHE", str(tmp_path / "cache"))
@@ -218,14 +233,7 @@ def test_a_cached_detection_of_an_older_version_is_detected_again(tmp_path, monk
 
     new = Detections.empty(2)
     new.keypoints[:, :, :, :2], new.keypoints[:, :, :, 2] = 20.0, 0.8  # the current detection finds more
-    runs = []
-
-    def fake_detect(video, *args, **kwargs):
-        runs.append(video)
-        yield 1.0, "detecting"
-        return new
-
-    monkeypatch.setattr(detect_video, "iter_detect", fake_detect)
+    runs = fake_detection(monkeypatch, new)
     found, note = cache.cached_or_detect(clip, progress=lambda *a: None)
     assert runs == [clip] and found == entry and "hands detected with MediaPipe Hands" in note
     assert cache.detection_version(entry) == cache.DETECTION_VERSION
@@ -254,7 +262,7 @@ def test_files_beside_a_video_are_stale_only_when_marked_by_an_older_detection(t
 def test_a_video_whose_keypoints_beside_it_come_from_an_older_detection_is_detected_again(tmp_path, monkeypatch):
     """Opening a video (app or `process`): keypoints beside it that an older detection wrote are
     detected again and rewritten; the user's own (unmarked) keypoints are used as they are."""
-    from handviewer.detect import cache, video as detect_video
+    from handviewer.detect import cache
     from handviewer.io import load_own, save_own
     from handviewer.pipeline.inputs import load_video_inputs
 
@@ -266,14 +274,7 @@ def test_a_video_whose_keypoints_beside_it_come_from_an_older_detection_is_detec
     old.keypoints[..., :2], old.keypoints[..., 2] = 10.0, 0.9
     new = Detections.empty(2)
     new.keypoints[..., :2], new.keypoints[..., 2] = 20.0, 0.8
-    runs = []
-
-    def fake_detect(video, *args, **kwargs):
-        runs.append(video)
-        yield 1.0, "detecting"
-        return new
-
-    monkeypatch.setattr(detect_video, "iter_detect", fake_detect)
+    runs = fake_detection(monkeypatch, new)
     save_own(beside, old.to_keypoints2d(), extra_header={"detection": {"version": cache.DETECTION_VERSION - 1}})
     inputs = load_video_inputs(clip, 2, (640, 480), progress=lambda *a: None)
     assert runs == [clip] and np.allclose(inputs.keypoints[..., :2], 20.0)
