@@ -19,6 +19,7 @@ import torch
 from handviewer.hand import template as T
 from handviewer.hand.kinematics import forward_kinematics, joints_moved_by
 from handviewer.hand.lm import levenberg_marquardt
+from handviewer.optim import Adam, cosine_lr
 from handviewer.hand.params import HandParams, clamp_angles, limits
 from handviewer.hand.rotations import direction_to_flex_abd, flex_abd, kabsch, matrix_to_axis_angle, rot_x, rot_y
 from handviewer.hand.skeleton import BONES, FINGER_BASES
@@ -329,8 +330,8 @@ def _refine(params: HandParams, target, mask, fixed_bones: bool, iterations: int
     groups = [{"params": [p.rot], "lr": 0.01}, {"params": [p.angles], "lr": 0.02}, {"params": [p.trans], "lr": 0.5}]
     if not fixed_bones:
         groups.append({"params": [p.bones], "lr": 0.3})
-    opt = torch.optim.Adam(groups)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, iterations)
+    opt = Adam(groups)
+    base = [g["lr"] for g in opt.param_groups]
     w = mask.to(target.dtype)
     best = params.map(lambda t: t.detach().clone())
     best_err = _error(forward_kinematics(best).joints.detach(), target, w)
@@ -341,7 +342,8 @@ def _refine(params: HandParams, target, mask, fixed_bones: bool, iterations: int
         err = _error(forward_kinematics(p).joints, target, w)
         err.sum().backward()
         opt.step()
-        sched.step()
+        for group, lr in zip(opt.param_groups, base):
+            group["lr"] = cosine_lr(lr, opt.steps, iterations)
         with torch.no_grad():
             p.angles.copy_(clamp_angles(p.angles) if bounds is None else torch.clamp(p.angles, *bounds))
             p.bones.clamp_(min=1.0)

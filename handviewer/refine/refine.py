@@ -37,6 +37,7 @@ from handviewer.hand.subject import SHAPE_ANGLES
 from handviewer.hand.template import NUM_ANGLES, PALM_SLICE
 from handviewer.intersect import boxes_overlap
 from handviewer.intersect.names import SURFACE_SETS
+from handviewer.optim import Adam
 from handviewer.pipeline.settings import RefineSettings
 from handviewer.refine.energy import (
     EnergyWeights, data_residuals, data_terms, frame_confidence, intersection_term, reprojection_term,
@@ -236,7 +237,7 @@ def _push_apart(net, pair: PairParams, initial, keypoints, K, settings: RefineSe
     done = _flatten(pair)
     tensors = [getattr(h, n).requires_grad_(True) for h in (pair.right, pair.left) for n in POSE_FIELDS]
     groups = [{"params": [t], "lr": _LR[n] if n != "angles" else 0.0, "name": n} for t, n in zip(tensors, POSE_FIELDS * 2)]
-    opt = torch.optim.Adam(groups, eps=ADAM_EPS)
+    opt = Adam(groups, eps=ADAM_EPS)
     placement_steps = int(round(PLACEMENT_SHARE * settings.steps))
     palm = [h.angles[:, PALM_SLICE].detach().clone() for h in (pair.right, pair.left)]
     steps = 0
@@ -537,7 +538,7 @@ def _refine_safe(net, start, initial, keypoints, K, settings, weights):
             before_2d = reprojection_term(joints, keypoints, K, weights)
         trial = pair.detach()
         tensors = [getattr(h, n).requires_grad_(True) for h in (trial.right, trial.left) for n in group]
-        opt = torch.optim.Adam([{"params": [t], "lr": _LR[n]} for t, n in zip(tensors, group * 2)])
+        opt = Adam([{"params": [t], "lr": _LR[n]} for t, n in zip(tensors, group * 2)])
         for _ in range(per_group):
             opt.zero_grad(set_to_none=True)
             data, inter = _energy(net, trial, initial, keypoints, K, settings, weights)
