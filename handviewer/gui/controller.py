@@ -35,6 +35,7 @@ class ComputeController(QObject):
     status = Signal(str)
     ready = Signal()
     input_warnings = Signal(list)  # what looks wrong with the inputs (list of str), once, after warm-up
+    input_notes = Signal(list)  # what was read besides the usual files (e.g. InterHand2.6M annotations), same time
     density_ready = Signal(int, bool)
     no_keypoints = Signal()  # after warm-up: the video has no 2D keypoints and no 3D predictions
     frame_detected = Signal(int, object)  # (frame, (2, 21, 3) keypoints) from detect_frame
@@ -235,7 +236,8 @@ class ComputeController(QObject):
             print(f"handviewer: {'' if line in info else 'warning: '}{line}", file=sys.stderr)
         self.status.emit("; ".join(["Ready", *(input_warnings or [])]))
         if input_warnings:
-            self.input_warnings.emit(list(input_warnings))
+            self.input_notes.emit([w for w in input_warnings if w in info])
+            self.input_warnings.emit([w for w in input_warnings if w not in info])
         self.ready.emit()
 
     def _loaded_lines(self) -> set[str]:

@@ -225,6 +225,7 @@ class MainWindow(DatasetActions, QMainWindow):
         self.controller.error.connect(self.show_error)
         self.controller.status.connect(self.say)
         self.controller.input_warnings.connect(self.warning_banner.show_warnings)
+        self.controller.input_notes.connect(self.warning_banner.show_notes)
         q = self.controller.queue
         q.started.connect(self._on_job_started)
         q.suspended.connect(self._on_job_suspended)

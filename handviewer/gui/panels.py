@@ -234,16 +234,29 @@ class WarningBanner(QFrame):
         layout.setContentsMargins(8, 4, 4, 4)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignTop)
-        self.warnings: list[str] = []
+        self.warnings: list[str] = []  # the lines shown, warnings and notes, in order
+        self._signs: dict[str, str] = {}
         self.hide()
 
     @Slot(list)
     def show_warnings(self, warnings: list[str]) -> None:
         """Add warnings to those shown (session files at open, then the inputs after warm-up);
         after a dismiss the banner starts afresh."""
-        if not warnings:
+        self._add(warnings, "⚠")
+
+    @Slot(list)
+    def show_notes(self, notes: list[str]) -> None:
+        """Add lines that say what was read (not what is wrong), marked as information."""
+        self._add(notes, "ℹ")
+
+    def _add(self, lines: list[str], sign: str) -> None:
+        if not lines:
             return
-        shown = [] if self.isHidden() else self.warnings
-        self.warnings = shown + [w for w in warnings if w not in shown]
-        self.label.setText("\n".join(f"⚠ {w}" for w in self.warnings))
+        if self.isHidden():
+            self.warnings, self._signs = [], {}
+        for line in lines:
+            if line not in self.warnings:
+                self.warnings.append(line)
+                self._signs[line] = sign
+        self.label.setText("\n".join(f"{self._signs[w]} {w}" for w in self.warnings))
         self.show()

@@ -1,5 +1,5 @@
 """What the app prints after warm-up (seen in `--screenshot` runs and terminals): what was read is
-information, what looks wrong is a warning; the banner shows both."""
+information, what looks wrong is a warning; the banner shows both, each with its sign."""
 
 from types import SimpleNamespace
 
@@ -18,3 +18,4 @@ def test_read_lines_are_printed_as_information_and_the_rest_as_warnings(make_win
     assert f"handviewer: {READ}" in err and f"warning: {READ}" not in err
     assert f"handviewer: warning: {WRONG}" in err
     assert window.warning_banner.warnings == [READ, WRONG]
+    assert window.warning_banner.label.text() == f"ℹ {READ}\n⚠ {WRONG}"
