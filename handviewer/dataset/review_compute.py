@@ -129,21 +129,8 @@ class ReviewComputer:
     # --- views and export -----------------------------------------------------------------------
     def density_cloud(self, estimate: HandsEstimate, hand: int, resolution: int = 32) -> tuple[np.ndarray, np.ndarray]:
         """Occupancy of one hand on a grid around it (as `VideoPipeline.density_cloud`)."""
-        import torch
-
-        joints = estimate.joints[hand]
-        if not np.isfinite(joints).all():
-            return np.zeros((0, 3), np.float32), np.zeros(0, np.float32)
-        lo, hi = joints.min(0) - 25.0, joints.max(0) + 25.0
-        axes = [np.linspace(lo[k], hi[k], resolution) for k in range(3)]
-        grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3).astype(np.float32)
-        with self._lock, torch.no_grad():
-            device = self.pipeline.device_for(1)
-            net = self.pipeline.network("occupancy", device)
-            pts, j = self.pipeline.to_device(grid[None], device), self.pipeline.to_device(joints[None], device)
-            p = (net.probability(pts, j) if hand == 0 else net.probability_left(pts, j))[0].cpu().numpy()
-        keep = p > 0.05
-        return grid[keep], p[keep].astype(np.float32)
+        with self._lock:
+            return self.pipeline.density_cloud(estimate.joints[hand], hand, resolution)
 
     def export_context(self) -> dict:
         """Each listed frame has its own camera (in the results' camera_K); the export records the canvas's

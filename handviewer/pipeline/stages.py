@@ -224,6 +224,23 @@ class Pipeline:
         return HandsEstimate(joints=joints, vertices=verts, faces=faces, params=params)
 
     @torch.no_grad()
+    @torch.no_grad()
+    def density_cloud(self, joints: np.ndarray, hand: int, resolution: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        """Occupancy of one hand (joints (21, 3) mm, camera frame; hand 0 right, 1 left) on a
+        resolution^3 grid over its joints' box padded by 25 mm: the grid points with p > 0.05 (K, 3)
+        mm and their p (K,); nothing for a hand with missing joints."""
+        if not np.isfinite(joints).all():
+            return np.zeros((0, 3), np.float32), np.zeros(0, np.float32)
+        lo, hi = joints.min(0) - 25.0, joints.max(0) + 25.0
+        axes = [np.linspace(lo[k], hi[k], resolution) for k in range(3)]
+        grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3).astype(np.float32)
+        device = self.device_for(1)
+        net = self.network("occupancy", device)
+        pts, j = self.to_device(grid[None], device), self.to_device(joints[None], device)
+        p = (net.probability(pts, j) if hand == 0 else net.probability_left(pts, j))[0].cpu().numpy()
+        keep = p > 0.05
+        return grid[keep], p[keep].astype(np.float32)
+
     def plain_meshes_and_occupancy(self, pair: PairParams, present: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Every frame's `plain` vertices (N, 2, V, 3) float64 mm (left mirrored) and `occupancy_count`
         (N,) (NaN where a hand is missing), posed and counted in one batched call each: per frame, the

@@ -19,7 +19,6 @@ import threading
 from collections.abc import Generator
 
 import numpy as np
-import torch
 
 from handviewer.pipeline.inputs import VideoInputs, load_video_inputs
 from handviewer.pipeline.overview import FrameOverview, overview_of
@@ -239,18 +238,6 @@ class VideoPipeline:
                 "from_predictions": {i: self._use_predictions(i) for i in range(self.frame_count)},
                 "subject_shape": self.subject_shape()}
 
-    @torch.no_grad()
     def density_cloud(self, estimate: HandsEstimate, hand: int, resolution: int = 32) -> tuple[np.ndarray, np.ndarray]:
-        joints = estimate.joints[hand]
-        if not np.isfinite(joints).all():
-            return np.zeros((0, 3), np.float32), np.zeros(0, np.float32)
-        lo, hi = joints.min(0) - 25.0, joints.max(0) + 25.0
-        axes = [np.linspace(lo[k], hi[k], resolution) for k in range(3)]
-        grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3).astype(np.float32)
         with self._lock:  # use_device may run between two calls: take the device and the network together
-            device = self.pipeline.device_for(1)
-            net = self.pipeline.network("occupancy", device)
-            pts, j = self.pipeline.to_device(grid[None], device), self.pipeline.to_device(joints[None], device)
-            p = (net.probability(pts, j) if hand == 0 else net.probability_left(pts, j))[0].cpu().numpy()
-        keep = p > 0.05
-        return grid[keep], p[keep].astype(np.float32)
+            return self.pipeline.density_cloud(estimate.joints[hand], hand, resolution)
