@@ -98,11 +98,16 @@ def test_gradients_flow_to_points_and_vertices(box):
 
 def test_chunks_and_unbatched_shapes(sphere):
     v, f = as_torch(sphere, torch.float32)
-    p = (torch.rand(300, 3) - 0.5) * 60.0
+    p = (torch.rand(300, 3, generator=torch.Generator().manual_seed(0)) - 0.5) * 60.0
     c1, d1, f1 = closest_point_on_mesh(p, v, f)
     c2, d2, f2 = closest_point_on_mesh(p, v, f, chunk=5000)
     assert c1.shape == (300, 3) and d1.shape == (300,) and f1.shape == (300,)
-    assert torch.allclose(d1, d2) and torch.allclose(c1, c2, atol=1e-5)
+    assert torch.allclose(d1, d2)
+    # A point equidistant from two faces may get either one's closest point: each must be at the
+    # reported distance (an unseeded draw once met such a tie).
+    for c, d in ((c1, d1), (c2, d2)):
+        assert torch.allclose((c - p).norm(dim=-1), d, atol=1e-4)
+    assert (torch.isclose(c1, c2, atol=1e-5).all(-1)).float().mean() > 0.95
 
 
 def test_one_mesh_many_point_sets(box):
