@@ -11,7 +11,8 @@ assumes a mirrored image); + a second look with the found hand masked.
 
 Videos of two hands (no labels): per variant, frames with both hands, frames with at least one,
 handedness switches (consecutive frames where the hand in one slot is the hand that was in the
-other slot), ms per frame, and "in span": hands found among the frames from the first to the last
+other slot), "doubled" (frames whose two hands sit on one hand: most keypoints of one inside the
+other's outline; hands overlapping in the image count too), ms per frame, and "in span": hands found among the frames from the first to the last
 frame where the default variant finds both hands (a proxy for "both hands in view"; checked by eye
 on asl_different: the hands rest out of view before and after). Variants: the detector's labels per frame; + right/left from positions
 over time; + the masked second look; + the region look around a missing hand's last place; + the gap
@@ -44,7 +45,7 @@ import numpy as np
 
 from handviewer.detect.mediapipe_backend import MediaPipeHands
 from handviewer.detect.track import dedupe
-from handviewer.detect.video import DetectOptions, detect_video, look_in_region, mask_hand, _new
+from handviewer.detect.video import DetectOptions, detect_video, inside_share, look_in_region, mask_hand, _new
 
 VIDEOS = ["slp_website_asl/asl_house.mp4", "slp_website_asl/asl_different.mp4", "slp_pose_extra/SOUP.mp4",
           "slp_pose_extra/sample-data_video.mp4", "slp_pose_video/test_video.mp4"]
@@ -131,6 +132,15 @@ def switches(kp: np.ndarray) -> int:
     return n
 
 
+def doubled(kp: np.ndarray) -> int:
+    """Frames whose two hands sit on one hand: most of one's keypoints inside the other's outline
+    (the detector or a second look that found one hand twice; hands overlapping in the image can
+    count too)."""
+    present = np.isfinite(kp[..., 0]).all(-1).all(-1)
+    return sum(max(inside_share(kp[t, 0, :, :2], kp[t, 1, :, :2]), inside_share(kp[t, 1, :, :2], kp[t, 0, :, :2])) > 0.5
+               for t in np.flatnonzero(present))
+
+
 def videos(data: Path, detector_factory) -> None:
     variants = {"+ gap look (default)": DetectOptions(),
                 "detector labels": DetectOptions(masked=False, region=False, sides=False, gap=False),
@@ -138,7 +148,7 @@ def videos(data: Path, detector_factory) -> None:
                 "+ masked second look": DetectOptions(region=False, gap=False),
                 "+ region look": DetectOptions(gap=False)}
     print(f"\nvideos: {data}")
-    print(f"{'video':28s} {'variant':26s} {'both':>9s} {'>=1':>9s} {'in span':>9s} {'switches':>8s} {'ms/frame':>8s}")
+    print(f"{'video':28s} {'variant':26s} {'both':>9s} {'>=1':>9s} {'in span':>9s} {'switches':>8s} {'doubled':>7s} {'ms/frame':>8s}")
     spans: dict = {}
     for rel in VIDEOS:
         path = data / rel
@@ -157,7 +167,7 @@ def videos(data: Path, detector_factory) -> None:
             found = int(p[span[0]:span[1]].sum()) if span else 0
             total = 2 * (span[1] - span[0]) if span else 0
             print(f"{Path(rel).name:28s} {name:26s} {int(p.all(1).sum()):>3d}/{n:<3d}   {int(p.any(1).sum()):>3d}/{n:<3d}  "
-                  f"{found:>3d}/{total:<3d}  {switches(det.keypoints):8d} {ms:8.0f}")
+                  f"{found:>3d}/{total:<3d}  {switches(det.keypoints):8d} {doubled(det.keypoints):7d} {ms:8.0f}")
 
 
 def _hands_2d(found) -> np.ndarray:

@@ -21,8 +21,10 @@ from handviewer.io.errors import HandIOError, MissingDependencyError
 
 
 # 1: the per-frame pass, the second look (other hand masked, region around the last place) and sides
-# over time; 2: + the gap look (`gaps.py`) around a missing hand's place predicted from its neighbours.
-DETECTION_VERSION = 2
+# over time; 2: + the gap look (`gaps.py`) around a missing hand's place predicted from its neighbours;
+# 3: a second look's hand far from its place predicted from the frames around it is dropped
+# (`gaps.drop_strays`).
+DETECTION_VERSION = 3
 
 
 def detection_header(detector: str = "mediapipe-hands", **options) -> dict:

@@ -6,7 +6,8 @@ just after too: its place at t is predicted from the nearest frames before and a
 `track.MAX_GAP`) that have it, linearly between them, or from the one side that has it. The detector
 then looks in a region around that place (the same region size as the forward pass's region look),
 with the other hand of frame t painted over; a hand found within a hand size of the prediction fills
-the slot (`Detections.found_by` = 4).
+the slot (`Detections.found_by` = 4). Before that, a second look's hand far from its predicted place
+is dropped (`drop_strays`): the masked look can return another object, e.g. the other hand's fingers.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from handviewer.detect.track import MAX_GAP
 from handviewer.detect.types import Detections, Hand
 
 GAP_LOOK = 4  # Detections.found_by for hands found here
+FIRST_PASS = 1  # Detections.found_by: the detector's own pass over the frame (2, 3: second looks)
+# A second look's hand further than this (mean joint distance, in hand sizes) from its place predicted
+# from the hands of the frames around it is another object, not the missing hand: on the
+# real clips the second looks' hands lay 0.07-0.48 hand sizes from it, the strays 1.2-1.4 (SOUP.mp4:
+# a "right hand" on the left hand's fingers, 0.97 sure, in 2 frames).
+STRAY = 0.75
 
 
 def predicted_hand(keypoints: np.ndarray, present: np.ndarray, t: int, slot: int,
@@ -37,6 +44,27 @@ def predicted_hand(keypoints: np.ndarray, present: np.ndarray, t: int, slot: int
     if len(before) or len(after):
         return np.array(keypoints[int(before[-1]) if len(before) else int(after[0]), slot, :, :2])
     return None
+
+
+def drop_strays(det: Detections) -> Detections:
+    """`det` without the second looks' hands (`found_by` 2 or 3) that lie more than STRAY hand sizes
+    from their place predicted (`predicted_hand`) from the hands found in the frames around them;
+    their slots become missing, for `fill_gaps` to look again around the predicted place."""
+    keypoints, world = det.keypoints.copy(), det.world.copy()
+    side_scores, found_by = det.side_scores.copy(), det.found_by.copy()
+    dropped = 0
+    for t, slot in zip(*np.nonzero((det.found_by > FIRST_PASS) & (det.found_by < GAP_LOOK))):
+        others = det.present.copy()
+        others[t, slot] = False
+        xy = predicted_hand(det.keypoints, others, int(t), int(slot))
+        if xy is None:
+            continue
+        size = max(float(np.hypot(*(xy.max(0) - xy.min(0)))), 10.0)
+        if np.linalg.norm(det.keypoints[t, slot, :, :2] - xy, axis=1).mean() > STRAY * size:
+            keypoints[t, slot] = world[t, slot] = np.nan
+            side_scores[t, slot], found_by[t, slot] = np.nan, 0
+            dropped += 1
+    return Detections(keypoints, world, side_scores, found_by, {**det.stats, "dropped_strays": dropped})
 
 
 def fill_gaps(source, detector, det: Detections, region_scale: float, region_min_px: int

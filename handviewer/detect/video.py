@@ -5,8 +5,9 @@ Per frame: the detector's pass over the frame (tracking from the last frame); wh
 hands come back, a second look for the missing one: (a) the frame again with the found hand painted
 over (the detector then no longer stops at the more salient hand), (b) a region around where the
 missing hand was last seen, enlarged. Then right and left are assigned over the whole clip from
-positions over time (`track.assign_sides`), and hands still missing are looked for once more around
-their place predicted from the frames before and after (`gaps.fill_gaps`).
+positions over time (`track.assign_sides`), a second look's hand far from its place predicted from
+the frames around it is dropped (`gaps.drop_strays`), and hands still missing are looked for once
+more around their place predicted from the frames before and after (`gaps.fill_gaps`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ class DetectOptions:
     region_scale: float = 2.5  # region side, in hand sizes
     region_min_px: int = 96
 
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_confidence <= 1.0:  # MediaPipe's thresholds are probabilities
+            raise ValueError(f"min_confidence must be between 0 and 1, got {self.min_confidence}")
+
 
 PASS_SHARE = 0.9  # of the progress: the pass over the frames; the rest is the gap look
 
@@ -47,13 +52,42 @@ def _cv2():
     return cv2
 
 
-def mask_hand(image: np.ndarray, hand: Hand, grow: float = 1.25) -> np.ndarray:
+# The painted outline of a found hand, in its keypoints' spread about their centre.
+MASK_GROW = 1.25
+# Two detections are one hand when more than this share of one's keypoints lies inside the other's
+# outline (`drop_doubles`).
+DOUBLED = 0.5
+
+
+def outline(xy: np.ndarray, grow: float = 1.0) -> np.ndarray:
+    """(V, 2) int32 px: the convex hull of a hand's keypoints (21, 2) px, grown about their mean."""
+    centre = xy.mean(0)
+    return _cv2().convexHull(np.round(centre + (xy - centre) * grow).astype(np.int32))[:, 0]
+
+
+def inside_share(candidate: np.ndarray, hand: np.ndarray) -> float:
+    """The share of a hand's keypoints (21, 2) px inside another hand's outline (its keypoints' hull)."""
+    hull = outline(hand).astype(np.float32)
+    return float(np.mean([_cv2().pointPolygonTest(hull, (float(x), float(y)), False) >= 0 for x, y in candidate]))
+
+
+def drop_doubles(hands: list[Hand]) -> list[Hand]:
+    """The hands without those that, with a more confident hand, make one hand twice: most (> DOUBLED)
+    of either's keypoints inside the other's outline. MediaPipe's tracking can put two hands on one
+    (asl_different.mp4, frame 26: a smaller hand, 76 % inside the other), which `same_hand` misses
+    when their keypoints differ by a pose or a size."""
+    out: list[Hand] = []
+    for h in sorted(hands, key=lambda h: -h.score):
+        if not any(max(inside_share(h.xy, o.xy), inside_share(o.xy, h.xy)) > DOUBLED for o in out):
+            out.append(h)
+    return out
+
+
+def mask_hand(image: np.ndarray, hand: Hand, grow: float = MASK_GROW) -> np.ndarray:
     """A copy of `image` with `hand` painted over (its keypoints' hull grown around its centre, filled
     with the image's mean colour)."""
     cv2 = _cv2()
-    centre = hand.xy.mean(0)
-    pts = centre + (hand.xy - centre) * grow
-    hull = cv2.convexHull(np.round(pts).astype(np.int32))
+    hull = outline(hand.xy, grow)[:, None]
     out = np.array(image, copy=True)
     colour = tuple(int(c) for c in image.reshape(-1, image.shape[-1]).mean(0))
     cv2.fillConvexPoly(out, hull, colour)
@@ -133,7 +167,7 @@ def iter_detect(video, detector=None, options: DetectOptions | None = None
         memory_frame = -MAX_GAP - 1
         for t in range(n):
             image = source.read(t)
-            hands = dedupe(detector.detect(image, int(round(t * 1000.0 / fps))))[:2]
+            hands = drop_doubles(dedupe(detector.detect(image, int(round(t * 1000.0 / fps)))))[:2]
             counts["detector"] += len(hands)
             found = [(h, 1) for h in hands]
             if len(hands) < 2 and (options.masked or options.region):
@@ -144,6 +178,10 @@ def iter_detect(video, detector=None, options: DetectOptions | None = None
                 memory, memory_frame = [h for h, _ in found], t
             yield PASS_SHARE * (t + 1) / max(n, 1), f"frame {t + 1} of {n}"
         det = _to_detections(per_frame, options, counts)
+        if options.sides:  # slots that follow each hand over time: their places can be predicted
+            from handviewer.detect.gaps import drop_strays
+
+            det = drop_strays(det)
         if options.gap:
             from handviewer.detect.gaps import fill_gaps
             from handviewer.progress import scaled

@@ -48,6 +48,8 @@ def intersecting_after(table: "ExportTable") -> list[str]:
     volume = table.metrics_after[:, METRIC_NAMES.index("intersection_volume_cm3")]
     depth = table.metrics_after[:, METRIC_NAMES.index("max_p_mm")]
     return ["" if not np.isfinite(v) else str(int(is_intersecting(v, d))) for v, d in zip(volume, depth)]
+
+
 PARAM_NAMES = ("rot", "trans", "bones", "angles")  # HandParams' fields, in the flat layout's order
 
 
@@ -232,8 +234,11 @@ def write_export(folder: Path, table: ExportTable, camera, settings: Mapping, so
             files[name] += " (intersection metrics skipped: empty columns)"
     if meshes:
         files["meshes/"] = "frameNNNNNN_{before,after}_{right,left}.ply, refined-detail meshes, mm"
+    measured = intersecting_after(table)
     counts = {"frames": int(len(table)), "refined": int(table.refined.sum()), "verified": int(table.verified.sum()),
-              "rejected": int(table.rejected.sum()), "intersecting": intersecting_after(table).count("1")}
+              "rejected": int(table.rejected.sum()),
+              # null where no frame was measured (`--no-metrics`): not a count of 0 intersecting frames
+              "intersecting": measured.count("1") if any(measured) else None}
     if own:  # `camera` is then the first frame's; say where each frame's is
         extra = {**extra, "cameras": "each frame its own: camera.json (named by frame number), hands.npz camera_K_frames"}
     export_metadata(folder / "metadata.json", index, settings=dict(settings), camera=camera, sources=dict(sources),

@@ -62,6 +62,32 @@ def test_the_same_hand_found_twice_is_kept_once():
     assert dedupe([b, a]) == [a]
 
 
+def test_one_hand_reported_twice_in_other_poses_is_kept_once():
+    """MediaPipe's tracking can put both hands on one (asl_different.mp4, frame 26): a smaller, less
+    sure 'hand' mostly inside the other's outline, too unlike it joint by joint for `same_hand`."""
+    from handviewer.detect.track import same_hand
+    from handviewer.detect.video import drop_doubles
+
+    grid = np.stack(np.meshgrid(np.linspace(-20, 20, 7), np.linspace(-30, 30, 3)), -1).reshape(21, 2)
+    big = Hand((grid + [190, 90]).astype(np.float32), 0.95, "left", 0.9)
+    small = Hand((0.6 * grid[::-1] + [192, 96]).astype(np.float32), 0.8, "right", 0.9)
+    beside = Hand((grid + [125, 90]).astype(np.float32), 0.7, "right", 0.9)
+    assert not same_hand(small, big, 0.15)
+    assert drop_doubles([small, big, beside]) == [big, beside]
+    touching = Hand((grid + [190 + 38, 90]).astype(np.float32), 0.9, "right", 0.9)  # hands side by side, touching
+    assert drop_doubles([big, touching]) == [big, touching]
+
+
+def test_detection_thresholds_outside_0_to_1_are_refused(capsys):
+    from handviewer.cli import main
+    from handviewer.detect.video import DetectOptions
+
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        DetectOptions(min_confidence=5.0)
+    assert main(["detect", str(Path(__file__)), "--min-confidence", "-1"]) == 2
+    assert "between 0 and 1" in capsys.readouterr().err
+
+
 def test_detections_arrays_and_summary():
     det = Detections.empty(3)
     det.keypoints[1, 0, :, :2] = 5.0

@@ -76,3 +76,25 @@ def test_a_missing_hand_is_found_near_its_predicted_place_and_never_twice(monkey
     for t in np.flatnonzero(both):
         assert np.linalg.norm(out.keypoints[t, 0, :, :2].mean(0) - out.keypoints[t, 1, :, :2].mean(0)) > 50
     assert out.stats["found_by_step"]["gap"] >= 1
+
+
+def test_a_second_look_hand_far_from_its_track_is_dropped_and_a_near_one_kept():
+    """SOUP.mp4: the masked look put a 'right hand' onto the left hand's fingers, 0.97 sure, between
+    frames whose right hand was elsewhere. A second look's hand far from its place predicted from the
+    frames around it is dropped (the slot is then missing, for the gap look); one on its track stays,
+    and first-pass hands are never dropped."""
+    from handviewer.detect.gaps import drop_strays
+
+    det = Detections.empty(7)
+    for t in range(7):  # the right hand moves 10 px a frame, the left stays
+        det.keypoints[t, 0, :, :2], det.keypoints[t, 1, :, :2] = _xy(100 + 10 * t, 100), _xy(220, 160)
+    det.found_by[:] = 1
+    det.keypoints[2, 0, :, :2], det.found_by[2, 0] = _xy(205, 150), 2  # masked look: on the left hand
+    det.keypoints[4, 0, :, :2], det.found_by[4, 0] = _xy(142, 103), 3  # region look: on its track
+    det.keypoints[5, 1, :, :2] = _xy(120, 40)  # a first-pass jump stays (only second looks are judged)
+    det.keypoints[..., 2] = np.where(np.isfinite(det.keypoints[..., 0]), 0.9, np.nan)
+    out = drop_strays(det)
+    assert not out.present[2, 0] and out.found_by[2, 0] == 0
+    assert out.present[4, 0] and out.found_by[4, 0] == 3
+    assert out.present[5, 1] and out.present[[0, 1, 3, 5, 6]].all()
+    assert out.stats["dropped_strays"] == 1

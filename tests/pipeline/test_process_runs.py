@@ -46,7 +46,9 @@ def test_an_existing_export_is_replaced_only_with_overwrite_and_whole(small_clip
         drain(process_video(small_clip["video"], out, settings=FAST, metrics=False))
     drain(process_video(small_clip["video"], out, settings=FAST, metrics=False, overwrite=True))
     assert not (out / "meshes").exists()  # no PLY files of the earlier run beside "meshes: false"
-    assert json.loads((out / "metadata.json").read_text())["settings"]["meshes"] is False
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["settings"]["meshes"] is False
+    assert meta["counts"]["intersecting"] is None  # not measured (no metrics): not "0 intersecting"
     leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(".")]
     assert leftovers == []  # no staging, work or temporary folders left behind
 
