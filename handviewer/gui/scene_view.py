@@ -190,6 +190,8 @@ class SceneView(QWidget):
             if self._preset != "image" or K != self._fitted_K:
                 self.camera_preset(self._preset)
                 return
+        for k in range(self._view_count()):  # the hands may have moved in depth: keep them inside
+            self.scenes[k].fit_depth_range()  # the near and far planes (a kept camera included)
         self.render()
 
     # ------------------------------------------------------------------ internals

@@ -109,6 +109,11 @@ class HandScene:
     def camera_preset(self, name: str, K: np.ndarray | None = None, image_size: tuple[int, int] | None = None) -> None:
         apply_preset(self.plotter, name, K=K, image_size=image_size)
 
+    def fit_depth_range(self) -> None:
+        """Near and far planes around what is shown now, the camera left where it is (a frame whose
+        hands lie deeper than the last frame's would otherwise be clipped away: a blank view)."""
+        self.plotter.renderer.ResetCameraClippingRange()
+
     def render(self) -> None:
         self.plotter.render()
 

@@ -195,6 +195,23 @@ def test_camera_refits_on_resize_and_frame_change_unless_kept_or_moved(qtbot, ma
     assert len(calls) == n
 
 
+def test_a_frame_whose_hands_lie_deeper_is_not_clipped_away_by_the_kept_video_camera(qtbot, make_window):
+    """The video camera ("image") is not refitted when the next frame has the same camera; its near
+    and far planes must still follow the hands (a new user saw a blank 3D view on a frame where the
+    hands were 0.6 m deeper than in the frame before)."""
+    window = make_window()
+    wait_result(qtbot, window, 0)
+    view = window.scene_view
+    assert view._preset == "image"
+    camera = view.interactors[0].renderer.GetActiveCamera()
+    camera.SetClippingRange(1.0, 2.0)  # as left by a frame whose hands were far nearer
+    window.session.set_frame(2)
+    wait_result(qtbot, window, 2)
+    near, far = camera.GetClippingRange()
+    bounds = view.interactors[0].renderer.ComputeVisiblePropBounds()
+    assert near <= bounds[4] and far >= bounds[5], ((near, far), bounds[4:])
+
+
 def test_side_by_side_fits_the_hands_and_the_wheel_zooms_both_views(qtbot, make_window):
     from PySide6.QtCore import QPoint, QPointF
     from PySide6.QtGui import QWheelEvent
