@@ -101,7 +101,17 @@ class ComputeController(QObject):
         version = self._version(index)
         return self.queue.submit(Job(
             "refine", self.computer.refine, (index, settings), label=f"Refining frame {index}", show_progress=True,
-            key=index, on_result=lambda r: self._store(r, version), on_error=self._fail(f"Refining frame {index}")))
+            key=index, on_result=lambda r: self._store_refined(r, version, index),
+            on_error=self._fail(f"Refining frame {index}")))
+
+    def _store_refined(self, result, version: int, index: int) -> None:
+        """A frame refined on request: stored, and shown refined if it is on screen (the user asked
+        to see it; B goes back to the initial estimate)."""
+        self._store(result, version)
+        if index == self.model.current and self.model.results.get(index) is result:
+            if not self.model.side_by_side:
+                self.model.set_show_refined(True)
+            self.status.emit(f"Frame {index} refined: showing the result (B: before / after)")
 
     def refine_all(self, indices: list[int] | None = None, settings: RefineSettings | None = None) -> Job:
         indices = list(range(self.model.frame_count)) if indices is None else list(indices)

@@ -18,7 +18,7 @@ estimate, green: refined); click it to jump.</li>
 <li>Find the bad frames: <b>N</b> / <b>P</b> go to the next / previous intersecting frame, <b>W</b> to the
 worst one. The <b>Review</b> tab sorts the frames into a queue: intersecting, refined but still
 intersecting, moved far by refinement, low detection confidence, edited.</li>
-<li>Fix a frame: <b>Ctrl+R</b> refines it with the intersection loss (<b>B</b> shows before/after, <b>S</b>
+<li>Fix a frame: <b>Ctrl+R</b> refines it with the intersection loss and shows the result (<b>B</b> toggles before/after, <b>S</b>
 side by side); drag a 2D keypoint on the image to correct a detection; <b>Ctrl+Z</b> undoes.
 Compute &gt; Refine all refines every frame (in chunks; Cancel keeps the finished ones).</li>
 <li>Review: <b>A</b> accepts the frame (marks it verified) and goes to the next frame of the queue,

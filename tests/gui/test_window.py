@@ -92,15 +92,18 @@ def test_refine_button_and_before_after_toggle(qtbot, make_window):
     wait_idle(qtbot, window)
     assert window.timeline.chart.after[0] == 0.0 and window.timeline.chart.before[0] > 0
     assert window.progress_bar.isHidden()
+    # The frame the user refined is shown refined at once (a new user saw "Before (initial)" with no hint).
     mesh = window.scene_view.scenes[0].datasets["mesh_right"]
-    shown_before = mesh.points.copy()
-    key(qtbot, window, Qt.Key.Key_B)
     assert window.session.show_refined and window.refined_action.isChecked()
-    assert np.allclose(mesh.points, result.after.vertices[0]) and not np.allclose(mesh.points, shown_before)
+    assert window.scene_view.titles[0].text() == "After (refined)"
+    assert np.allclose(mesh.points, result.after.vertices[0])
     assert not window.scene_view.scenes[0].is_shown("intersections")  # none left after refinement
     assert window.metrics_panel.value("intersection_count", "after") == "0"
+    key(qtbot, window, Qt.Key.Key_B)  # B: back to the initial estimate
+    assert not window.session.show_refined and not window.refined_action.isChecked()
+    assert np.allclose(mesh.points, result.before.vertices[0]) and not np.allclose(mesh.points, result.after.vertices[0])
     window.refined_action.trigger()
-    assert not window.session.show_refined and np.allclose(mesh.points, shown_before)
+    assert window.session.show_refined and np.allclose(mesh.points, result.after.vertices[0])
 
 
 def test_side_by_side_shows_before_and_after(qtbot, make_window):
