@@ -10,6 +10,7 @@ folder beside it is kept until then, so a killed job resumes with its finished s
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Generator
 from dataclasses import asdict
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from handviewer.dataset import work as W
 from handviewer.dataset.engine import ENGINES
-from handviewer.dataset.layout import find_annotation_sets
+from handviewer.dataset.layout import CAMERA_SUFFIX, JOINT_SUFFIX, find_annotation_sets
 from handviewer.pipeline.settings import RefineSettings
 
 COMMAND = "clean-dataset"
@@ -47,6 +48,10 @@ def clean_dataset(paths: list[str | Path], out: str | Path, settings: RefineSett
         raise ValueError("metrics workers (a separate Ray Data stage) need the Ray engine and a count >= 0")
     _check_target(out, overwrite)
     sets = find_annotation_sets(paths)
+    for s in sets:
+        if s.camera is None:  # what the user would otherwise learn only from summary.json's empty camera
+            print(f"handviewer: warning: no {s.joint_3d.name.replace(JOINT_SUFFIX, CAMERA_SUFFIX)} beside "
+                  f"{s.joint_3d}: its frames are refined in the world frame without the 2D term", file=sys.stderr)
     key = {"command": COMMAND, "version": _version(), "settings": asdict(settings), "chunk": chunk, "threads": threads,
            "inputs": [[_stamp(p) for p in (s.joint_3d, s.camera, s.data)] for s in sets]}
     work = W.open_work_folder(out, key)

@@ -73,6 +73,10 @@ def write_plots(folder: Path, tally: Tally) -> list[str]:
     ax.hist(moved, bins=30, color="#1f77b4")
     ax.axvline(tally.moved_threshold_mm, color="k", linestyle="--", label=f"review above {tally.moved_threshold_mm:g} mm")
     ax.set(xlabel="largest joint displacement of a corrected frame (mm)", ylabel="frames", title=PLOTS["moved.png"])
+    if len(moved) == 0:  # an empty histogram's axis would run from -0.04 to 0.04 "frames"
+        ax.set_ylim(0, 1)
+        ax.set_yticks([0, 1])
+        ax.text(0.5, 0.5, "no frame was corrected", transform=ax.transAxes, ha="center", va="center")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(folder / "moved.png")

@@ -126,3 +126,24 @@ def test_both_hands_needs_enough_valid_joints_in_each_half():
     assert not both_hands(valid)
     valid[21:30] = True  # 9 joints of the left hand: enough to place it
     assert both_hands(valid)
+
+
+def test_annotations_without_a_camera_file_are_said_to_lose_the_2d_term(tmp_path, synthetic, capsys):
+    """A joint_3d file copied alone: the job says at once that its frames get no 2D term (a new user
+    learnt it only from summary.json's empty camera)."""
+    import shutil
+
+    from handviewer.dataset.job import clean_dataset
+
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(synthetic.joint_3d, alone / synthetic.joint_3d.name)
+    job = clean_dataset([alone], tmp_path / "out")
+    next(job)
+    job.close()
+    err = capsys.readouterr().err
+    assert "warning: no " in err and "_camera.json beside" in err and "without the 2D term" in err
+    job = clean_dataset([synthetic.joint_3d], tmp_path / "out2")  # with its camera file: nothing said
+    next(job)
+    job.close()
+    assert "warning" not in capsys.readouterr().err
