@@ -431,11 +431,17 @@ def _placement_direction(sub: PairParams, x0: torch.Tensor, g: torch.Tensor) -> 
     scale = torch.tensor([_LR["rot"]] * 3 + [_LR["trans"]] * 3, dtype=x0.dtype, device=x0.device).repeat(2)
     step = torch.zeros_like(x0)
     step[:, _PLACEMENT] = -scale.square() * g[:, _PLACEMENT]
-    h = 1e-3  # the joints' displacement per unit step, by a forward difference (placement is smooth)
-    bones = (sub.right.bones, sub.left.bones)
+    # The step's length by a forward difference, in float64 and on a step of at most 1 (rad or mm) a
+    # parameter: a small gradient's step, differenced in float32 on joints a metre from the camera,
+    # moved them by less than their rounding, and its "1 mm" unit became kilometres (a real contact
+    # variant was sent 230 km away).
+    step = step / step.abs().amax(1, keepdim=True).clamp_min(1e-30)
+    h = 1e-3
+    bones = (sub.right.bones.double(), sub.left.bones.double())
+    x = x0.double()
     with torch.no_grad():
-        moved = _unflatten(x0 + h * step, *bones).joints() - _unflatten(x0, *bones).joints()
-    rms = (moved.square().sum((-1, -2, -3)) / 42).sqrt() / h
+        moved = _unflatten(x + h * step.double(), *bones).joints() - _unflatten(x, *bones).joints()
+    rms = ((moved.square().sum((-1, -2, -3)) / 42).sqrt() / h).to(step.dtype)
     return step / rms.clamp_min(1e-12)[:, None]
 
 

@@ -283,6 +283,28 @@ def test_the_placement_search_moves_the_hands_no_further_than_it_takes(occupancy
     assert parted.sum() >= 3  # frames parted by placement alone: their fingers are as they were
 
 
+def test_a_placement_step_moves_the_joints_one_mm_whatever_the_size_of_the_gradient(occupancy):
+    """The search's unit step moves the joints 1 mm RMS, for a slight touch's small gradient too (a
+    real contact variant was once sent 230 km away: its step, differenced in float32 on joints a metre
+    from the camera, moved them by less than their rounding)."""
+    import sys
+
+    refine_module = sys.modules["handviewer.refine.refine"]
+    pushed, _ = intersecting_pairs(2, seed=4)
+    pair = Pipeline(occupancy=occupancy, uplift=object()).initial_from_joints(pushed).pair
+    x0 = refine_module._flatten(pair)
+    bones = (pair.right.bones, pair.left.bones)
+    g = torch.zeros_like(x0)
+    g[:, refine_module._PLACEMENT] = torch.tensor([3.0, -1.0, 2.0, 0.5, 0.2, -0.1] * 2, dtype=x0.dtype)
+    with torch.no_grad():
+        start = refine_module._unflatten(x0, *bones).joints()
+        for size in (1e-3, 1.0, 1e4):
+            step = refine_module._placement_direction(pair.detach(), x0, size * g)
+            moved = refine_module._unflatten(x0 + 8.0 * step, *bones).joints() - start  # the ladder's longest
+            rms = (moved.square().sum((-1, -2, -3)) / 42).sqrt()
+            assert torch.allclose(rms, torch.full_like(rms, 8.0), rtol=0.02), (size, rms)
+
+
 def test_a_frame_is_refined_the_same_in_a_batch_as_alone(occupancy):
     # Each frame stops at its own first step apart, so a batch (process) gives each frame what
     # refining it alone (the app) gives, deep overlaps beside light ones included.
