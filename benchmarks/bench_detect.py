@@ -193,24 +193,34 @@ def _errors(estimate: np.ndarray, truth: np.ndarray) -> tuple[list[float], list[
     return absolute, relative
 
 
+def _interhand_truth(data: Path):
+    """(folder, image files, `load_interhand_folder` truth) of the InterHand2.6M sample folder under
+    `data`, or None (said) when it is missing."""
+    from handviewer.io import open_frames
+    from handviewer.io.interhand_folder import load_interhand_folder
+
+    folder = data / "interhand26m_mmpose_samples"
+    if not folder.exists():
+        print(f"{folder}: missing, skipped")
+        return None
+    with open_frames(folder) as frames:
+        files, size = list(frames.files), frames.size
+    return folder, files, load_interhand_folder(folder, files, size)
+
+
 def pipeline_from_images(data: Path, detector: MediaPipeHands) -> None:
     """The InterHand2.6M frames from the image alone: see the module docstring."""
     import cv2
 
-    from handviewer.io import open_frames
-    from handviewer.io.interhand_folder import load_interhand_folder
     from handviewer.pipeline.run import FrameBatch, run
     from handviewer.pipeline.settings import RefineSettings
     from handviewer.pipeline.stages import Pipeline
     from handviewer.progress import drain
 
-    folder = data / "interhand26m_mmpose_samples"
-    if not folder.exists():
-        print(f"{folder}: missing, skipped")
+    found = _interhand_truth(data)
+    if found is None:
         return
-    with open_frames(folder) as frames:
-        files, size = list(frames.files), frames.size
-    truth = load_interhand_folder(folder, files, size)
+    folder, files, truth = found
     detected, world = [], []
     for file in files:
         image = cv2.cvtColor(cv2.imread(str(file)), cv2.COLOR_BGR2RGB)
@@ -305,20 +315,15 @@ def world_evidence(data: Path, detector: MediaPipeHands) -> None:
     """World landmarks as 3D shape evidence beside the uplift: see the module docstring."""
     import cv2
 
-    from handviewer.io import open_frames
-    from handviewer.io.interhand_folder import load_interhand_folder
     from handviewer.pipeline.run import FrameBatch, run
     from handviewer.pipeline.settings import RefineSettings
     from handviewer.pipeline.stages import Pipeline
     from handviewer.progress import drain
 
-    folder = data / "interhand26m_mmpose_samples"
-    if not folder.exists():
-        print(f"{folder}: missing, skipped")
+    found = _interhand_truth(data)
+    if found is None:
         return
-    with open_frames(folder) as frames:
-        files, size = list(frames.files), frames.size
-    truth = load_interhand_folder(folder, files, size)
+    folder, files, truth = found
     views = []  # (keypoints (2, 21, 3), world (2, 21, 3) wrist-relative mm, K, truth joints (2, 21, 3) mm)
     for i, file in enumerate(files):
         image = cv2.cvtColor(cv2.imread(str(file)), cv2.COLOR_BGR2RGB)
