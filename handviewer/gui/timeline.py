@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QStyle, QToolButton, QVBoxLayout, QWidget
 
 from handviewer.gui.session_model import SessionModel
@@ -14,6 +14,19 @@ from handviewer.gui.session_model import SessionModel
 BEFORE_COLOR, AFTER_COLOR = QColor("#f2994a"), QColor("#27ae60")
 FLAG_COLORS = {"verified": QColor("#27ae60"), "rejected": QColor("#eb5757")}
 CHART_METRIC = "intersection_volume_cm3"
+
+
+class LeaveUndoToTheWindow(QObject):
+    """An event filter for a text field whose text is not worth an undo of its own (the frame
+    number): Ctrl+Z / Ctrl+Shift+Z go to the window's Undo / Redo, the user's edits, instead of being
+    swallowed by the field (a new user's undo did nothing after typing a frame number)."""
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.ShortcutOverride and (
+                event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo)):
+            event.ignore()  # not taken here: the shortcut map gives it to the window's action
+            return True
+        return False
 
 
 class StripChart(QWidget):
@@ -144,6 +157,8 @@ class Timeline(QWidget):
         self.spin = QSpinBox()
         self.spin.setPrefix("Frame ")
         self.spin.valueChanged.connect(model.set_frame)
+        self._undo_filter = LeaveUndoToTheWindow(self)
+        self.spin.installEventFilter(self._undo_filter)
         self.count_label = QLabel()
         for w in (self.play_button, self.prev_button, self.next_button):
             row.addWidget(w)

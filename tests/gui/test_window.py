@@ -179,6 +179,24 @@ def test_strip_chart_click_jumps_and_shows_gaps(qtbot, make_window):
     chart.grab()  # paints with gaps without error
 
 
+def test_undo_reaches_the_edits_while_the_frame_number_has_the_focus(qtbot, make_window):
+    """A user who has just typed a frame number presses Ctrl+Z: the keypoint edit is undone (the
+    frame field used to swallow it), and Ctrl+Shift+Z redoes it."""
+    window = make_window()
+    wait_result(qtbot, window, 0)
+    wait_idle(qtbot, window)
+    window.session.move_keypoint(0, 1, 4, 123.0, 45.0)
+    assert 0 in window.session.keypoint_edits
+    field = window.timeline.spin
+    window.activateWindow()
+    field.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is field, timeout=2000)
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert 0 not in window.session.keypoint_edits
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert np.allclose(window.session.keypoint_edits[0][1, 4, :2], [123.0, 45.0])
+
+
 def test_drag_keypoint_then_undo_redo(qtbot, make_window):
     window = make_window()
     original = wait_result(qtbot, window, 0)
