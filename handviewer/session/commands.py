@@ -67,10 +67,10 @@ class KeypointEdit(Command):
 
 @dataclass
 class EditGroup(Command):
-    """Several frames' keypoint edits as one step (an interpolation over a gap): applied in order,
-    reverted in reverse order."""
+    """Several commands as one step (an interpolation's keypoint edits over a gap; an edit with the
+    verification it clears): applied in order, reverted in reverse order."""
 
-    edits: list[KeypointEdit]
+    edits: list[Command]
     text: str = "Edit keypoints"
 
     def apply(self, session: CommandTarget) -> None:

@@ -222,9 +222,8 @@ class Session:
         if before is None:
             raise ValueError(f"frame {index} has no keypoints to edit yet")
         after = np.array(keypoints, dtype=np.float32, copy=True)
-        self.history.push(KeypointEdit(index, np.array(before, copy=True), after,
-                                       had_edit=index in self.keypoint_edits, text=text), self)
-        self.history_changed.emit()
+        self._push_edits([KeypointEdit(index, np.array(before, copy=True), after,
+                                       had_edit=index in self.keypoint_edits, text=text)], text)
 
     def edit_frames(self, changes: dict[int, np.ndarray], before: dict[int, np.ndarray] | None = None,
                     text: str = "Edit keypoints") -> None:
@@ -239,9 +238,15 @@ class Session:
             edits.append(KeypointEdit(index, np.array(shown, np.float32, copy=True),
                                       np.array(keypoints, np.float32, copy=True),
                                       had_edit=index in self.keypoint_edits, text=text))
-        if not edits:
-            return
-        self.history.push(edits[0] if len(edits) == 1 else EditGroup(edits, text), self)
+        if edits:
+            self._push_edits(edits, text)
+
+    def _push_edits(self, edits: list[KeypointEdit], text: str) -> None:
+        """Keypoint edits as one undoable step, in which an edited verified frame also loses its
+        verification: what was verified is no longer what is shown (nor what an export of verified
+        frames would write)."""
+        steps = [*edits, *(FlagChange(e.index, "verified", None) for e in edits if self.flags.get(e.index) == "verified")]
+        self.history.push(steps[0] if len(steps) == 1 else EditGroup(steps, text), self)
         self.history_changed.emit()
 
     def move_keypoint(self, index: int, hand: int, joint: int, x: float, y: float) -> None:

@@ -101,6 +101,25 @@ def test_keypoint_edit_undo_redo_restores_results(computer):
         s.move_keypoint(7, 0, 0, 1, 1)  # no keypoints known yet
 
 
+def test_editing_a_verified_frame_clears_its_verification_in_the_same_undo_step(computer):
+    """What was verified is no longer what is shown: the edit unverifies the frame (an export of
+    verified frames would otherwise write the never-reviewed estimate as verified); one undo gives
+    back both the keypoints and the verification. Rejected frames stay rejected."""
+    s = Session("v.mp4", frame_count=10)
+    for i in (2, 3):
+        s.set_result(computer.compute_initial(i))
+    s.set_flag(2, "verified")
+    s.set_flag(3, "rejected")
+    s.move_keypoint(2, 0, 5, 10.0, 20.0)
+    s.move_keypoint(3, 0, 5, 10.0, 20.0)
+    assert s.flags == {3: "rejected"} and s.frames_for("verified") == []
+    s.undo()
+    s.undo()
+    assert s.flags == {2: "verified", 3: "rejected"} and 2 not in s.keypoint_edits
+    s.edit_frames({2: s.keypoints(2) + 1.0})  # the several-frame path too
+    assert 2 not in s.flags
+
+
 def test_flags_toggle_and_undo():
     s = Session("v.mp4", frame_count=5)
     s.set_flag(1, "verified")
