@@ -17,8 +17,8 @@ from handviewer.session.state import Session
 MOVED_MM = 10.0  # a refinement that moved the joints further than this (mean, mm) deserves a look
 LOW_CONFIDENCE = 0.5  # mean 2D keypoint confidence below this: the detection is doubtful
 
-# (key, label shown in the app), in the order shown; the first six fill the queue ("listed": only
-# a review list's frames, `Session.listed`).
+# (key, label shown in the app), in the order shown; all but the last two fill the queue ("listed":
+# only a review list's frames, `Session.listed`).
 # Labels are short: the side panel is narrow at 900 px; DESCRIPTIONS say more (tooltips).
 CATEGORIES = (
     ("listed", "On the list"),
@@ -26,6 +26,7 @@ CATEGORIES = (
     ("still_intersecting", "Still intersecting"),
     ("moved", f"Moved > {MOVED_MM:g} mm"),
     ("low_confidence", "Low confidence"),
+    ("one_hand", "One hand"),
     ("edited", "Edited"),
     ("verified", "Verified"),
     ("rejected", "Rejected"),
@@ -36,11 +37,12 @@ DESCRIPTIONS = {
     "still_intersecting": "refined, but the hands still intersect",
     "moved": f"refinement moved the joints more than {MOVED_MM:g} mm on average: check the pose",
     "low_confidence": f"mean 2D keypoint confidence below {LOW_CONFIDENCE:g}: the detection is doubtful",
+    "one_hand": "only one hand found: add the other (Edit > Add hand) if it is in view",
     "edited": "its 2D keypoints were corrected by hand",
     "verified": "marked verified (accepted)",
     "rejected": "marked rejected",
 }
-QUEUED = ("listed", "intersecting", "still_intersecting", "moved", "low_confidence", "edited")
+QUEUED = ("listed", "intersecting", "still_intersecting", "moved", "low_confidence", "one_hand", "edited")
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ def frame_categories(session: Session, index: int, moved_mm: float = MOVED_MM,
     confidence = overview.confidence if overview is not None else math.nan
     if confidence < low_confidence:
         out.append("low_confidence")
+    hands = result.before.present() if result is not None else overview.hands if overview is not None else ()
+    if sum(bool(h) for h in hands) == 1:  # a hand the detector missed, or one out of view
+        out.append("one_hand")
     if index in session.keypoint_edits:
         out.append("edited")
     flag = session.flags.get(index)

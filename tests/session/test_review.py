@@ -74,6 +74,21 @@ def test_review_queue_categories_and_progress(computer):
     assert state.next_in_queue(2, step=-1, flags=s.flags) == 8  # wraps around backwards past 0 and 1
 
 
+def test_frames_with_one_hand_are_queued_and_frames_with_none_are_not(computer):
+    """A hand the detector missed must reach the queue (a new user saw 'Review queue done' while
+    13 frames of a two-hand clip had one hand); frames with no hand (hands out of view) stay out."""
+    from handviewer.pipeline.overview import FrameOverview
+    from handviewer.pipeline.results import FrameMetrics
+
+    s = with_overview(computer)
+    s.set_overview({4: FrameOverview(4, FrameMetrics(), np.array([True, False]), 0.9),
+                    9: FrameOverview(9, FrameMetrics(), np.array([False, False]), float("nan"))})
+    state = review_state(s)
+    assert state.categories["one_hand"] == [4] and 4 in state.queue and 9 not in state.queue
+    s.set_result(computer.compute_initial(4))  # both hands found now (the computed frame decides)
+    assert review_state(s).categories["one_hand"] == []
+
+
 def test_keypoint_confidence_ignores_missing_joints():
     kp = np.full((2, 21, 3), np.nan, np.float32)
     assert np.isnan(keypoint_confidence(kp))
