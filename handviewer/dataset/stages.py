@@ -52,9 +52,11 @@ def measure(pipeline, inputs: dict[str, np.ndarray], fitted: dict[str, np.ndarra
     metrics=True, meshes=False measures them."""
     import torch
 
+    from handviewer.dataset.worker import frame_batch
+
     present = torch.as_tensor(fitted["present"])
     initial_joints = fitted["initial_joints"]
-    batch = _batch(inputs)
+    batch = frame_batch(inputs)
     R, t, valid, world = inputs["R"], inputs["t"], inputs["valid"], inputs["world"]
     out = {k: [] for k in W.RESULT_KEYS}
     for when, name in (("initial", "before"), ("refined", "after")):
@@ -71,12 +73,6 @@ def measure(pipeline, inputs: dict[str, np.ndarray], fitted: dict[str, np.ndarra
             out[f"depth_{name}"].append(m.max_p_mm)
             out[f"count_{name}"].append(m.intersection_count)
     return {k: np.asarray(v, np.float64) for k, v in out.items()}
-
-
-def _batch(inputs):
-    from handviewer.dataset.worker import frame_batch
-
-    return frame_batch(inputs)
 
 
 def _pair(fitted: dict[str, np.ndarray], when: str):
