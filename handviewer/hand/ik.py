@@ -19,11 +19,11 @@ import torch
 from handviewer.hand import template as T
 from handviewer.hand.kinematics import forward_kinematics, joints_moved_by
 from handviewer.hand.lm import levenberg_marquardt
-from handviewer.optim import Adam, cosine_lr
 from handviewer.hand.params import HandParams, clamp_angles, limits
 from handviewer.hand.rotations import direction_to_flex_abd, flex_abd, kabsch, matrix_to_axis_angle, rot_x, rot_y
 from handviewer.hand.skeleton import BONES, FINGER_BASES
 from handviewer.hand.subject import SHAPE_ANGLES
+from handviewer.optim import Adam, cosine_lr
 
 _PALM_BONES = [0, 4, 8, 12, 16]
 # Batches up to this many hands are polished by Levenberg-Marquardt, larger ones by Adam (noisy

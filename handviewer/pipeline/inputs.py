@@ -154,8 +154,11 @@ def load_video_inputs(video: str | Path | None, frame_count: int, size: tuple[in
 
     found = find_beside(Path(video)) if video else {"keypoints": None, "predictions": None, "camera": None}
     kp_path = Path(keypoints) if keypoints else found["keypoints"]
-    if keypoints is None and kp_path is not None and detect and _stale_detection(kp_path):
-        kp_path = None  # hands detected beside it by an older detection: detected again below
+    if keypoints is None and kp_path is not None and detect:
+        from handviewer.detect.cache import is_stale
+
+        if is_stale(kp_path):
+            kp_path = None  # hands detected beside it by an older detection: detected again below
     pred_path = Path(predictions) if predictions else found["predictions"]
     cam_path = Path(camera) if camera else found["camera"]
     detected, loaded = [], []
@@ -210,12 +213,6 @@ def _interhand(video, frame_count: int, size: tuple[int, int]):
     if len(files) != frame_count:
         raise ValueError(f"{video}: {len(files)} images but {frame_count} frames were opened")
     return load_interhand_folder(video, files, tuple(size))
-
-
-def _stale_detection(path: Path) -> bool:
-    from handviewer.detect.cache import is_stale
-
-    return is_stale(path)
 
 
 def _interhand_use(kp_path, pred_path, cam_path) -> str:

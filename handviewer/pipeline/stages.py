@@ -224,7 +224,6 @@ class Pipeline:
         return HandsEstimate(joints=joints, vertices=verts, faces=faces, params=params)
 
     @torch.no_grad()
-    @torch.no_grad()
     def density_cloud(self, joints: np.ndarray, hand: int, resolution: int = 32) -> tuple[np.ndarray, np.ndarray]:
         """Occupancy of one hand (joints (21, 3) mm, camera frame; hand 0 right, 1 left) on a
         resolution^3 grid over its joints' box padded by 25 mm: the grid points with p > 0.05 (K, 3)
@@ -241,6 +240,7 @@ class Pipeline:
         keep = p > 0.05
         return grid[keep], p[keep].astype(np.float32)
 
+    @torch.no_grad()
     def plain_meshes_and_occupancy(self, pair: PairParams, present: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Every frame's `plain` vertices (N, 2, V, 3) float64 mm (left mirrored) and `occupancy_count`
         (N,) (NaN where a hand is missing), posed and counted in one batched call each: per frame, the
