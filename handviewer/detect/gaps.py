@@ -52,9 +52,9 @@ def drop_strays(det: Detections) -> Detections:
     their slots become missing, for `fill_gaps` to look again around the predicted place."""
     keypoints, world = det.keypoints.copy(), det.world.copy()
     side_scores, found_by = det.side_scores.copy(), det.found_by.copy()
-    dropped = 0
+    present, dropped = det.present, 0
     for t, slot in zip(*np.nonzero((det.found_by > FIRST_PASS) & (det.found_by < GAP_LOOK))):
-        others = det.present.copy()
+        others = present.copy()
         others[t, slot] = False
         xy = predicted_hand(det.keypoints, others, int(t), int(slot))
         if xy is None:
