@@ -12,6 +12,7 @@ from handviewer.hand.kinematics import Pose, forward_kinematics
 from handviewer.hand.mesh import MeshRig, pose_vertices
 from handviewer.hand.model import topology
 from handviewer.hand.params import HandParams
+from handviewer.hand.rotations import axis_angle_to_matrix
 
 
 @dataclass
@@ -67,6 +68,59 @@ class PairParams:
 
     def detach(self) -> "PairParams":
         return PairParams(self.right.map(lambda t: t.detach().clone()), self.left.map(lambda t: t.detach().clone()))
+
+
+@dataclass
+class RigidPair:
+    """Both hands of F frames posed once (forward kinematics and, optionally, the mesh surface), so
+    that the same hands at other placements (each hand's rotation and translation changed, nothing
+    else) follow by moving the posed points rigidly: what a line search over placements needs at the
+    cost of a few 3x3 products per candidate instead of posing and skinning it.
+
+    rot, trans : (F, 2, 3) the posed placements (rad axis-angle, mm), as in HandParams (the left hand's
+                 are those of the mirrored right hand it is).
+    joints     : (F, 2, 21, 3) mm, camera frame.
+    points     : (F, 2, V, 3) mm, camera frame: `PairParams.joints_and_vertices`'s surface, or None.
+    """
+
+    rot: torch.Tensor
+    trans: torch.Tensor
+    joints: torch.Tensor
+    points: torch.Tensor | None
+
+    @classmethod
+    def pose(cls, pair: "PairParams", surface: bool, inset_mm: float = 0.0, face_centres: bool = False) -> "RigidPair":
+        """Pose `pair` (no gradients); surface: with its mesh surface (`joints_and_vertices`'s
+        inset_mm and face_centres)."""
+        with torch.no_grad():
+            if surface:
+                joints, points = pair.joints_and_vertices(inset_mm=inset_mm, face_centres=face_centres)
+            else:
+                joints, points = pair.joints(), None
+            rot = torch.stack([pair.right.rot, pair.left.rot], 1).detach()
+            trans = torch.stack([pair.right.trans, pair.left.trans], 1).detach()
+        return cls(rot, trans, joints, points)
+
+    def rows(self, idx: torch.Tensor) -> "RigidPair":
+        return RigidPair(self.rot[idx], self.trans[idx], self.joints[idx], None if self.points is None else self.points[idx])
+
+    def at(self, frame: torch.Tensor, rot: torch.Tensor, trans: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The hands of frames `frame` ((M,) long) placed at rot, trans ((M, 2, 3), differentiable) ->
+        joints (M, 2, 21, 3) and points (M, 2, V, 3) (None if not posed), mm, camera frame: equal to
+        posing those placements, up to float rounding.
+
+        A hand's points are trans + R(rot) q in its own (unmirrored) frame, so moving it from
+        (rot0, trans0) to (rot, trans) is p -> trans + R(rot) R(rot0)^T (p - trans0); the left hand
+        is mirrored into that frame and back."""
+        flip = torch.stack([torch.ones_like(self.trans[0, 0]), flip_x(self.trans)])  # (2, 3) per hand
+        turn = axis_angle_to_matrix(rot) @ axis_angle_to_matrix(self.rot[frame]).transpose(-1, -2)  # (M, 2, 3, 3)
+        trans0 = self.trans[frame]
+
+        def move(p: torch.Tensor) -> torch.Tensor:  # (M, 2, K, 3)
+            q = p * flip[:, None] - trans0[:, :, None]
+            return (q @ turn.transpose(-1, -2) + trans[:, :, None]) * flip[:, None]
+
+        return move(self.joints[frame]), None if self.points is None else move(self.points[frame])
 
 
 def vertex_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:

@@ -39,6 +39,7 @@ def intersection_loss(
     logit_bias: float = 0.0,
     near_only: bool = True,
     frames: torch.Tensor | None = None,
+    features: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """(N,) loss per hand pair; joints (N, 21, 3) mm in one camera frame (left hands as they are seen).
 
@@ -49,6 +50,7 @@ def intersection_loss(
     near_only: run the decoder only on points within reach of the other hand's bones (the others
         have p < 0.001); on interacting pairs that is a fraction of the points. False: every point.
     frames: (N,) bool, evaluate only these pairs (the others get 0 without the network).
+    features: (N, 2, F) each pair's `hand_features` when already known (None: encoded here).
     """
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
@@ -65,16 +67,26 @@ def intersection_loss(
     vl = vertices_left[idx] if vertices_left is not None else None
     extra = {"logit_bias": logit_bias, "near_only": near_only}
     left_points = hand_points(point_set, jl, vl)
-    if not both:
-        total = _kernel(net.probability(left_points, jr, **extra), kernel).sum(-1)  # left points inside the right hand
+    if not both:  # left points inside the right hand
+        if features is not None:
+            extra["feature"] = features[idx, 0]
+        total = _kernel(net.probability(left_points, jr, **extra), kernel).sum(-1)
     else:
         # Left points inside the right hand, and right points inside the left hand as the mirrored
         # right hand: one network call on a doubled batch (half the small ops of two calls).
         flip = flip_x(jr)
         points = torch.cat([left_points, hand_points(point_set, jr, vr) * flip])
+        if features is not None:
+            extra["feature"] = torch.cat([features[idx, 0], features[idx, 1]])
         p = _kernel(net.probability(points, torch.cat([jr, jl * flip]), **extra), kernel).sum(-1)
         total = p[: len(idx)] + p[len(idx):]
     return loss.index_put((idx,), total)
+
+
+def hand_features(net, joints_right: torch.Tensor, joints_left: torch.Tensor) -> torch.Tensor:
+    """(N, 2, F) the occupancy network's encodings of both hands of N pairs (joints (N, 21, 3) mm, camera
+    frame): the right hand's, then the mirrored left hand's; `intersection_loss(features=...)`."""
+    return torch.stack([net.hand_feature(joints_right), net.hand_feature(joints_left * flip_x(joints_left))], 1)
 
 
 def _kernel(p: torch.Tensor, kernel: str) -> torch.Tensor:

@@ -143,8 +143,14 @@ class OccupancyNetwork(nn.Module):
         p, j = to_canonical(points, joints)
         return self.decode(p, j, self.encode(j))
 
+    def hand_feature(self, joints: torch.Tensor) -> torch.Tensor:
+        """joints (N, 21, 3) mm of right hands, any frame -> (N, feature): the encoding `probability`
+        conditions on. It sees the canonical joints only, so it does not change when a hand is moved
+        rigidly."""
+        return self.encode(to_canonical(joints, joints)[1])
+
     def probability(self, points: torch.Tensor, joints: torch.Tensor, chunk: int = 65536, logit_bias: float = 0.0,
-                    near_only: bool = False) -> torch.Tensor:
+                    near_only: bool = False, feature: torch.Tensor | None = None) -> torch.Tensor:
         """(N, P) in [0, 1]: probability that each point is inside the right hand with these joints.
 
         Evaluated in chunks of points so that dense grids fit in memory; differentiable.
@@ -152,9 +158,11 @@ class OccupancyNetwork(nn.Module):
         near_only: points farther than REACH_MM from every bone get exactly 0 (and no gradient)
         without running the decoder; the others get the same value as without it (in eval mode; in
         training mode the batch-norm statistics would cover the near points only).
+        feature: (N, feature) the hands' `hand_feature`s when already known (a line search over
+        placements tests many placements of the same hands); None: encoded here.
         """
         p, j = to_canonical(points, joints)
-        feature = self.encode(j)
+        feature = self.encode(j) if feature is None else feature
         if near_only:
             return self._probability_near(p, j, feature, logit_bias)
         if p.shape[1] <= chunk:

@@ -86,10 +86,12 @@ def data_terms(joints, initial, keypoints, K, weights: EnergyWeights) -> torch.T
 
 
 def intersection_term(net, joints, point_set: str, both: bool, vertices=None, margin_logit: float = 0.0,
-                      frames: torch.Tensor | None = None) -> torch.Tensor:
+                      frames: torch.Tensor | None = None, features: torch.Tensor | None = None) -> torch.Tensor:
     """(N,) intersection loss of each frame's pair (right = joints[:, 0], left = joints[:, 1]);
     vertices (N, 2, V, 3) plain-mesh vertices, needed by the "mesh" point set; frames (N,) bool:
-    evaluate only these frames (the others get 0)."""
+    evaluate only these frames (the others get 0); features (N, 2, F): the hands' encodings when
+    already known (`intersect.loss.hand_features`)."""
     vr, vl = (vertices[:, 0], vertices[:, 1]) if vertices is not None else (None, None)
     return intersection_loss(net, joints[:, 0], joints[:, 1], point_set=point_set, both=both,
-                             vertices_right=vr, vertices_left=vl, logit_bias=margin_logit, frames=frames)
+                             vertices_right=vr, vertices_left=vl, logit_bias=margin_logit, frames=frames,
+                             features=features)

@@ -31,11 +31,12 @@ import torch
 from handviewer.device_constants import flip_x
 from handviewer.hand.kinematics import forward_kinematics, joints_moved_by
 from handviewer.hand.lm import levenberg_marquardt
-from handviewer.hand.pair import PairParams
+from handviewer.hand.pair import PairParams, RigidPair
 from handviewer.hand.params import HandParams, clamp_angles, limits
 from handviewer.hand.subject import SHAPE_ANGLES
 from handviewer.hand.template import NUM_ANGLES, PALM_SLICE
 from handviewer.intersect import boxes_overlap
+from handviewer.intersect.loss import hand_features
 from handviewer.intersect.names import SURFACE_SETS
 from handviewer.optim import Adam
 from handviewer.pipeline.settings import RefineSettings
@@ -49,6 +50,7 @@ SAFE_GROUPS = (("trans",), ("rot",), ("angles",))
 POSE_FIELDS = ("rot", "trans", "angles")
 # The placement (rotation, translation) of the right hand, then of the left, in those flat vectors.
 _PLACEMENT = tuple(range(6)) + tuple(range(6 + NUM_ANGLES, 12 + NUM_ANGLES))
+_NOT_PLACEMENT = tuple(sorted(set(range(2 * (6 + NUM_ANGLES))) - set(_PLACEMENT)))
 # Levenberg-Marquardt iterations of the data fit (each one batched FK call); it converges in 3-8.
 DATA_FIT_ITERATIONS = 12
 # A frame's data fit stops when an iteration changes its cost by less than this share: past that,
@@ -387,20 +389,21 @@ def _placement_search(net, pair: PairParams, settings, weights, frames: torch.Te
         if len(rows) == 0:
             break
         here = _unflatten(x[rows], bones[0][rows], bones[1][rows])
-        place = [getattr(h, name).requires_grad_(True) for h in (here.right, here.left) for name in ("rot", "trans")]
-        inter = _intersection(net, here, settings, weights)
+        posed = _Posed.of(net, here, settings)  # the leg moves the hands rigidly: posed once for its calls
+        rot, trans = posed.body.rot.clone().requires_grad_(True), posed.body.trans.clone().requires_grad_(True)
+        inter = posed.intersection(net, torch.arange(len(rows), device=x.device), rot, trans, settings, weights)
         hot = inter.detach() >= QUIET_LOSS
         if leg == 0:
             touching[idx] = hot
         if not bool(hot.any()):  # (a later leg's start touches: its ladder said so)
             break
-        grad = torch.autograd.grad(inter.sum(), place)  # frames are independent: the sum's gradient is each one's
+        grad = torch.autograd.grad(inter.sum(), (rot, trans))  # frames are independent: the sum's gradient is each one's
         g = torch.zeros_like(x[rows])
-        g[:, _PLACEMENT] = torch.cat(grad, 1)
+        g[:, _PLACEMENT] = torch.cat([grad[0][:, 0], grad[1][:, 0], grad[0][:, 1], grad[1][:, 1]], 1)
         step = _placement_direction(here.detach(), x[rows], g)
         usable = hot & torch.isfinite(step).all(1) & (step.abs().sum(1) > 0)
         line = _Line(net, x[rows], torch.where(usable[:, None], step, torch.zeros_like(step)),
-                     (bones[0][rows], bones[1][rows]), settings, weights)
+                     (bones[0][rows], bones[1][rows]), settings, weights, posed)
         steps = ladder.expand(len(rows), -1)
         ok = line.apart(steps) & usable[:, None]  # steps rise: the first True is the smallest
         found = ok.any(1)
@@ -445,13 +448,54 @@ def _placement_direction(sub: PairParams, x0: torch.Tensor, g: torch.Tensor) -> 
     return step / rms.clamp_min(1e-12)[:, None]
 
 
+class _Posed:
+    """Both hands of F frames posed once, with their occupancy encodings, so that placements of the
+    same hands (rotation and translation changed, nothing else) are tested by moving the posed
+    points rigidly (`hand.pair.RigidPair`): a line search over placements then costs, per candidate,
+    the decoder alone, not posing, skinning and encoding it (each about as much as the decoder)."""
+
+    def __init__(self, body: RigidPair, features: torch.Tensor) -> None:
+        self.body, self.features = body, features  # features (F, 2, feature)
+
+    @classmethod
+    def of(cls, net, pair: PairParams, settings) -> "_Posed":
+        body = RigidPair.pose(pair, settings.point_set in SURFACE_SETS, inset_mm=settings.contact_mm,
+                              face_centres=settings.point_set == "surface")
+        with torch.no_grad():
+            return cls(body, hand_features(net, body.joints[:, 0], body.joints[:, 1]))
+
+    def rows(self, idx: torch.Tensor) -> "_Posed":
+        return _Posed(self.body.rows(idx), self.features[idx])
+
+    def intersection(self, net, frame: torch.Tensor, rot: torch.Tensor, trans: torch.Tensor, settings,
+                     weights) -> torch.Tensor:
+        """(M,) the intersection term of frames `frame` ((M,) long) with their hands placed at rot,
+        trans ((M, 2, 3); differentiable)."""
+        joints, points = self.body.at(frame, rot, trans)
+        return intersection_term(net, joints, settings.point_set, settings.both_hands, points, weights.margin_logit,
+                                 features=self.features[frame])
+
+
+def _placement_of(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flat poses (M, 84) (see `_flatten`) -> rot, trans (M, 2, 3) of the right and the left hand."""
+    half = x.shape[1] // 2
+    return (torch.stack([x[:, 0:3], x[:, half : half + 3]], 1), torch.stack([x[:, 3:6], x[:, half + 3 : half + 6]], 1))
+
+
 class _Line:
     """Poses along straight lines in the flat parameters (`_flatten`), x0 + t * direction, F frames
-    at a time, and whether their hands are apart there (intersection term < QUIET_LOSS)."""
+    at a time, and whether their hands are apart there (intersection term < QUIET_LOSS). Lines that
+    change the placements alone are tested by rigid moves of the hands posed at x0 (`_Posed`: given,
+    or posed here), the others by posing each candidate."""
 
-    def __init__(self, net, x0: torch.Tensor, direction: torch.Tensor, bones, settings, weights) -> None:
+    def __init__(self, net, x0: torch.Tensor, direction: torch.Tensor, bones, settings, weights,
+                 posed: _Posed | None = None) -> None:
         self.net, self.x0, self.direction, self.bones = net, x0, direction, bones
         self.settings, self.weights = settings, weights
+        rigid = not bool(direction[:, _NOT_PLACEMENT].any())
+        if rigid and posed is None and len(x0):
+            posed = _Posed.of(net, _unflatten(x0, *bones), settings)
+        self.posed = posed if rigid else None
 
     def at(self, t: torch.Tensor) -> torch.Tensor:
         """t (F,) -> (F, D) poses."""
@@ -459,12 +503,16 @@ class _Line:
 
     def apart(self, t: torch.Tensor) -> torch.Tensor:
         """t (F, C) -> (F, C) bool: whether the hands are apart at x0 + t * direction (one network call)."""
-        xs = self.x0[:, None] + t[..., None] * self.direction[:, None]
+        xs = (self.x0[:, None] + t[..., None] * self.direction[:, None]).reshape(-1, self.x0.shape[1])
         c = t.shape[1]
-        candidates = _unflatten(xs.reshape(-1, self.x0.shape[1]), self.bones[0].repeat_interleave(c, 0),
-                                self.bones[1].repeat_interleave(c, 0))
         with torch.no_grad():
-            return (_intersection(self.net, candidates, self.settings, self.weights) < QUIET_LOSS).reshape(-1, c)
+            if self.posed is not None:
+                frame = torch.arange(len(self.x0), device=xs.device).repeat_interleave(c)
+                inter = self.posed.intersection(self.net, frame, *_placement_of(xs), self.settings, self.weights)
+            else:
+                candidates = _unflatten(xs, self.bones[0].repeat_interleave(c, 0), self.bones[1].repeat_interleave(c, 0))
+                inter = _intersection(self.net, candidates, self.settings, self.weights)
+        return (inter < QUIET_LOSS).reshape(-1, c)
 
     def bisect(self, good: torch.Tensor, bad: torch.Tensor, found: torch.Tensor, rounds: int) -> torch.Tensor:
         """(F,) the apart end `good` moved towards the touching end `bad` by `rounds` halvings, one
@@ -473,7 +521,7 @@ class _Line:
         if len(rows) == 0 or rounds == 0:
             return good
         line = _Line(self.net, self.x0[rows], self.direction[rows], (self.bones[0][rows], self.bones[1][rows]),
-                     self.settings, self.weights)
+                     self.settings, self.weights, self.posed.rows(rows) if self.posed is not None else None)
         g, b = good[rows], bad[rows]
         for _ in range(rounds):
             mid = 0.5 * (g + b)
