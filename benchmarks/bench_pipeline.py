@@ -208,6 +208,7 @@ def every_frame_pushed():
 
 
 LATENCY_FRAMES = 30
+LATENCY_REPEATS = 3
 
 
 def touching_share(pipe: Pipeline, joints: np.ndarray) -> float:
@@ -236,10 +237,15 @@ def speed(pipe: Pipeline, settings: RefineSettings) -> None:
     for name, one in (("uplift + refinement from 2D keypoints", lambda i: run([i])),
                       ("IK + refinement from 3D joints", lambda i: drain(pipe.refine(
                           pipe.initial_from_joints(close[[i]]), None, None, settings)))):
-        times = np.array([best_of(lambda i=i: one(i), repeat=1) for i in range(LATENCY_FRAMES)]) * 1000
-        print(f"[latency] {name}, batch 1, {LATENCY_FRAMES} close pairs ({touching_share(pipe, close[:LATENCY_FRAMES]):.0%} "
-              f"intersecting): median {np.median(times):.0f} ms, mean {times.mean():.0f}, p90 "
-              f"{np.percentile(times, 90):.0f}, max {times.max():.0f}")
+        # Each frame LATENCY_REPEATS times: the first run as the user meets it, and the best run, which
+        # leaves out what other jobs on a shared machine add (single runs vary by 30-40 % here).
+        runs = np.array([[best_of(lambda i=i: one(i), repeat=1) for _ in range(LATENCY_REPEATS)]
+                         for i in range(LATENCY_FRAMES)]) * 1000
+        share = touching_share(pipe, close[:LATENCY_FRAMES])
+        for label, times in (("one run", runs[:, 0]), (f"best of {LATENCY_REPEATS}", runs.min(1))):
+            print(f"[latency] {name}, batch 1, {LATENCY_FRAMES} close pairs ({share:.0%} intersecting), {label}: "
+                  f"median {np.median(times):.0f} ms, mean {times.mean():.0f}, p90 {np.percentile(times, 90):.0f}, "
+                  f"max {times.max():.0f}")
     latency = best_of(lambda: [run([i]) for i in range(10)], repeat=1) / 10
     throughput = 64 / best_of(lambda: run(list(range(64))), repeat=1)
     with every_frame_pushed():

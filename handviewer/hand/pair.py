@@ -87,6 +87,11 @@ class RigidPair:
     trans: torch.Tensor
     joints: torch.Tensor
     points: torch.Tensor | None
+    turned_back: torch.Tensor | None = None  # (F, 2, 3, 3): R(rot)^T, built once for `at`
+
+    def __post_init__(self) -> None:
+        if self.turned_back is None:
+            self.turned_back = axis_angle_to_matrix(self.rot).transpose(-1, -2)
 
     @classmethod
     def pose(cls, pair: "PairParams", surface: bool, inset_mm: float = 0.0, face_centres: bool = False) -> "RigidPair":
@@ -102,7 +107,8 @@ class RigidPair:
         return cls(rot, trans, joints, points)
 
     def rows(self, idx: torch.Tensor) -> "RigidPair":
-        return RigidPair(self.rot[idx], self.trans[idx], self.joints[idx], None if self.points is None else self.points[idx])
+        return RigidPair(self.rot[idx], self.trans[idx], self.joints[idx], None if self.points is None else self.points[idx],
+                         self.turned_back[idx])
 
     def at(self, frame: torch.Tensor, rot: torch.Tensor, trans: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The hands of frames `frame` ((M,) long) placed at rot, trans ((M, 2, 3), differentiable) ->
@@ -113,7 +119,7 @@ class RigidPair:
         (rot0, trans0) to (rot, trans) is p -> trans + R(rot) R(rot0)^T (p - trans0); the left hand
         is mirrored into that frame and back."""
         flip = torch.stack([torch.ones_like(self.trans[0, 0]), flip_x(self.trans)])  # (2, 3) per hand
-        turn = axis_angle_to_matrix(rot) @ axis_angle_to_matrix(self.rot[frame]).transpose(-1, -2)  # (M, 2, 3, 3)
+        turn = axis_angle_to_matrix(rot) @ self.turned_back[frame]  # (M, 2, 3, 3)
         trans0 = self.trans[frame]
 
         def move(p: torch.Tensor) -> torch.Tensor:  # (M, 2, K, 3)

@@ -141,10 +141,8 @@ def refine(
         # Placement first, by a line search: most frames come apart by moving the hands along one
         # direction, at the cost of a few network calls instead of an Adam step per millimetre.
         yield 0.0, f"refining: moving the hands of {int(todo.sum())} frame(s) apart"
-        pair, touching, placed, curved = _placement_search(net, pair, settings, weights, todo)
+        pair, touching, placed = _placement_search(net, pair, fitted, settings, weights, todo)
         parted += int(placed.sum())
-        if bool(curved.any()):  # a bent way out: the way back towards the data fit may be shorter
-            pair = _relax(net, pair, fitted, curved, settings, weights)
         pushed = placed
         if bool((touching & ~placed).any()):  # the rest: Adam, the joints too if need be, then the relax
             pair, touched, steps = yield from _push_and_relax(net, pair, fitted, initial, keypoints, K, settings,
@@ -350,19 +348,25 @@ def _relax(net, pair: PairParams, fitted: torch.Tensor, frames: torch.Tensor, se
     idx = torch.nonzero(frames)[:, 0]
     sub = PairParams(pair.right[idx], pair.left[idx])
     x0 = _flatten(sub)
-    line = _Line(net, x0, fitted[idx] - x0, (sub.right.bones, sub.left.bones), settings, weights)
-    grid = torch.tensor(RELAX_FRACTIONS, dtype=x0.dtype, device=x0.device).expand(len(idx), -1)
+    return _put(pair, idx, _relaxed(_Line(net, x0, fitted[idx] - x0, (sub.right.bones, sub.left.bones), settings,
+                                          weights)), sub)
+
+
+def _relaxed(line: "_Line") -> torch.Tensor:
+    """(F, D) each frame of `line` (from its pushed pose x0 towards its data fit at t = 1) as far
+    along as its hands stay apart (`_relax`); x0 where no fraction of the way does."""
+    grid = torch.tensor(RELAX_FRACTIONS, dtype=line.x0.dtype, device=line.x0.device).expand(len(line.x0), -1)
     ok = line.apart(grid)  # fractions fall: the first True is the largest
     found = ok.any(1)
     first = ok.to(torch.uint8).argmax(1)
-    rows = torch.arange(len(idx), device=x0.device)
+    rows = torch.arange(len(line.x0), device=line.x0.device)
     good = torch.where(found, grid[rows, first], torch.zeros_like(grid[:, 0]))  # apart at `good`
     bad = (good + 1.0 / len(RELAX_FRACTIONS)).clamp(max=1.0)  # not apart there (or the end of the way)
     good = line.bisect(good, bad, found, RELAX_REFINE)
-    return _put(pair, idx, torch.where(found[:, None], line.at(good), x0), sub)
+    return torch.where(found[:, None], line.at(good), line.x0)
 
 
-def _placement_search(net, pair: PairParams, settings, weights, frames: torch.Tensor):
+def _placement_search(net, pair: PairParams, fitted: torch.Tensor, settings, weights, frames: torch.Tensor):
     """Stage 2a of `refine`: each of `frames` ((N,) bool) whose hands touch (intersection term >=
     QUIET_LOSS) moves its hands' placement (rotation and translation of both) down the intersection
     gradient until they no longer touch, as little as that takes: in legs of at most
@@ -371,10 +375,11 @@ def _placement_search(net, pair: PairParams, settings, weights, frames: torch.Te
     SEARCH_REFINE halvings between it and the step before. At most SEARCH_LEGS legs; frames still
     touching then (deep overlaps that need the fingers moved) are left to the Adam push, from where
     they started. One gradient and one ladder call per leg, one call per halving, where the Adam
-    push took a step of about a millimetre per call.
-    Returns (pair, touching (N,) bool: touching at the start, placed (N,) bool: set apart here,
-    curved (N,) bool: placed after more than one leg, so that the way back towards the data fit may
-    be shorter than the way out: `_relax` it).
+    push took a step of about a millimetre per call. A frame placed after more than one leg took a
+    bent way out, and the way back towards its data fit (`fitted` (N, 84), see `_flatten`) may be
+    shorter: it is relaxed (`_relax`). The hands are posed once: every call tests a rigid move of them
+    (`_Posed`).
+    Returns (pair, touching (N,) bool: touching at the start, placed (N,) bool: set apart here).
     """
     touching = torch.zeros_like(frames)
     placed, curved = touching.clone(), touching.clone()
@@ -384,13 +389,13 @@ def _placement_search(net, pair: PairParams, settings, weights, frames: torch.Te
     bones = (sub.right.bones, sub.left.bones)
     ladder = torch.tensor(SEARCH_STEPS_MM, dtype=x.dtype, device=x.device)
     active = torch.ones(len(idx), dtype=torch.bool, device=x.device)  # rows of `idx` still searching
+    posed_all = _Posed.of(net, sub, settings)
     for leg in range(SEARCH_LEGS):
         rows = torch.nonzero(active)[:, 0]
         if len(rows) == 0:
             break
-        here = _unflatten(x[rows], bones[0][rows], bones[1][rows])
-        posed = _Posed.of(net, here, settings)  # the leg moves the hands rigidly: posed once for its calls
-        rot, trans = posed.body.rot.clone().requires_grad_(True), posed.body.trans.clone().requires_grad_(True)
+        posed = posed_all.rows(rows)
+        rot, trans = (t.clone().requires_grad_(True) for t in _placement_of(x[rows]))
         inter = posed.intersection(net, torch.arange(len(rows), device=x.device), rot, trans, settings, weights)
         hot = inter.detach() >= QUIET_LOSS
         if leg == 0:
@@ -400,7 +405,7 @@ def _placement_search(net, pair: PairParams, settings, weights, frames: torch.Te
         grad = torch.autograd.grad(inter.sum(), (rot, trans))  # frames are independent: the sum's gradient is each one's
         g = torch.zeros_like(x[rows])
         g[:, _PLACEMENT] = torch.cat([grad[0][:, 0], grad[1][:, 0], grad[0][:, 1], grad[1][:, 1]], 1)
-        step = _placement_direction(here.detach(), x[rows], g)
+        step = _placement_direction((bones[0][rows], bones[1][rows]), x[rows], g)
         usable = hot & torch.isfinite(step).all(1) & (step.abs().sum(1) > 0)
         line = _Line(net, x[rows], torch.where(usable[:, None], step, torch.zeros_like(step)),
                      (bones[0][rows], bones[1][rows]), settings, weights, posed)
@@ -417,10 +422,14 @@ def _placement_search(net, pair: PairParams, settings, weights, frames: torch.Te
         curved[idx[rows[found]]] = leg > 0
         active[rows] = usable & ~found
     x = torch.where(placed[idx][:, None], x, _flatten(sub))  # frames not parted: back where they were
-    return _put(pair, idx, x, sub), touching, placed, curved
+    bent = torch.nonzero(curved[idx])[:, 0]
+    if len(bent):
+        x[bent] = _relaxed(_Line(net, x[bent], fitted[idx[bent]] - x[bent], (bones[0][bent], bones[1][bent]),
+                                 settings, weights, posed_all.rows(bent)))
+    return _put(pair, idx, x, sub), touching, placed
 
 
-def _placement_direction(sub: PairParams, x0: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+def _placement_direction(bones: tuple[torch.Tensor, torch.Tensor], x0: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     """(F, 84) the descent step -S^2 g in the placement parameters (0 elsewhere), S = the push's
     learning rates (_LR: 0.01 rad of rotation counts as much as 1 mm of translation, as in the Adam
     push), scaled so that a unit of it moves the joints by 1 mm RMS. g (F, 84): the intersection
@@ -440,7 +449,7 @@ def _placement_direction(sub: PairParams, x0: torch.Tensor, g: torch.Tensor) -> 
     # variant was sent 230 km away).
     step = step / step.abs().amax(1, keepdim=True).clamp_min(1e-30)
     h = 1e-3
-    bones = (sub.right.bones.double(), sub.left.bones.double())
+    bones = (bones[0].double(), bones[1].double())
     x = x0.double()
     with torch.no_grad():
         moved = _unflatten(x + h * step.double(), *bones).joints() - _unflatten(x, *bones).joints()
@@ -485,8 +494,9 @@ def _placement_of(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 class _Line:
     """Poses along straight lines in the flat parameters (`_flatten`), x0 + t * direction, F frames
     at a time, and whether their hands are apart there (intersection term < QUIET_LOSS). Lines that
-    change the placements alone are tested by rigid moves of the hands posed at x0 (`_Posed`: given,
-    or posed here), the others by posing each candidate."""
+    change the placements alone are tested by rigid moves of the hands posed once (`_Posed`: given,
+    posed at any placement of the same hands, or posed here at x0), the others by posing each
+    candidate."""
 
     def __init__(self, net, x0: torch.Tensor, direction: torch.Tensor, bones, settings, weights,
                  posed: _Posed | None = None) -> None:

@@ -299,7 +299,7 @@ def test_a_placement_step_moves_the_joints_one_mm_whatever_the_size_of_the_gradi
     with torch.no_grad():
         start = refine_module._unflatten(x0, *bones).joints()
         for size in (1e-3, 1.0, 1e4):
-            step = refine_module._placement_direction(pair.detach(), x0, size * g)
+            step = refine_module._placement_direction(bones, x0, size * g)
             moved = refine_module._unflatten(x0 + 8.0 * step, *bones).joints() - start  # the ladder's longest
             rms = (moved.square().sum((-1, -2, -3)) / 42).sqrt()
             assert torch.allclose(rms, torch.full_like(rms, 8.0), rtol=0.02), (size, rms)
@@ -394,3 +394,35 @@ def test_a_wider_contact_tolerance_moves_touching_hands_less(occupancy):
     start = init.pair.joints()
     moved = lambda pair: float((pair.joints() - start).norm(dim=-1).mean())  # noqa: E731
     assert moved(soft) < moved(strict)
+
+
+def test_a_line_over_placements_judges_its_candidates_as_posing_each_one_does(occupancy):
+    """The placement search tests rigid moves of hands posed once, with their encodings held: the
+    intersection term of every candidate is the one of posing it, and so is each verdict."""
+    import sys
+
+    refine_module = sys.modules["handviewer.refine.refine"]
+    pushed, _ = intersecting_pairs(4, seed=4)
+    pair = Pipeline(occupancy=occupancy, uplift=object()).initial_from_joints(pushed).pair
+    x0 = refine_module._flatten(pair)
+    bones = (pair.right.bones, pair.left.bones)
+    direction = torch.zeros_like(x0)
+    g = torch.Generator().manual_seed(2)
+    direction[:, refine_module._PLACEMENT] = torch.randn(4, 12, generator=g) * torch.tensor([0.01] * 3 + [1.0] * 3).repeat(2)
+    settings = RefineSettings(point_set="surface", contact_mm=1.0)
+    weights = refine_module.EnergyWeights()
+    line = refine_module._Line(occupancy, x0, direction, bones, settings, weights)
+    assert line.posed is not None  # placements only: tested rigidly
+    t = torch.tensor([0.0, 2.0, 5.0, 10.0]).expand(4, -1)
+    with torch.no_grad():
+        xs = (x0[:, None] + t[..., None] * direction[:, None]).reshape(-1, x0.shape[1])
+        frame = torch.arange(4).repeat_interleave(4)
+        rigid = line.posed.intersection(occupancy, frame, *refine_module._placement_of(xs), settings, weights)
+        posed = refine_module._intersection(occupancy, refine_module._unflatten(xs, bones[0][frame], bones[1][frame]),
+                                            settings, weights)
+    assert (posed > 0).sum() >= 4  # some candidates touch
+    assert torch.allclose(rigid, posed, rtol=1e-3, atol=1e-5)
+    assert torch.equal(line.apart(t), (posed < refine_module.QUIET_LOSS).reshape(4, 4))
+    # A line that bends a finger is not a rigid move: each candidate is posed.
+    direction[:, 10] = 0.1
+    assert refine_module._Line(occupancy, x0, direction, bones, settings, weights).posed is None
