@@ -44,6 +44,9 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {machine()}")
     for name in args.devices:
+        if name == "cuda" and not torch.cuda.is_available():
+            print("[stages] cuda: skipped, torch sees no CUDA device")
+            continue
         if name == "cpu" and args.cpu_threads:
             torch.set_num_threads(args.cpu_threads)
         pipe, settings = Pipeline(name), RefineSettings(device=name)

@@ -62,13 +62,15 @@ def measure(pipeline, inputs: dict[str, np.ndarray], fitted: dict[str, np.ndarra
     for when, name in (("initial", "before"), ("refined", "after")):
         pair = _pair(fitted, when)
         plain = pipeline.plain_meshes_and_occupancy(pair, present)
+        with torch.no_grad():
+            posed = pair.joints()  # the batch at once, not a frame at a time
         for i in range(len(present)):
-            joints = pipeline.estimate(pair, present, i, meshes=False).joints
+            joints = pipeline.estimate(pair, present, i, meshes=False, batch_joints=posed).joints
             back = to_world(to_interhand(joints).astype(np.float64), R[i], t[i])  # (42, 3) mm world
             out[f"{when}_world"].append(np.where(valid[i][:, None], back, world[i]))  # invalid joints kept as given
             frame = (plain[0][i], int(plain[1][i])) if np.isfinite(plain[1][i]) else None
             m, _, _ = pipeline.metrics(pair, present, i, batch.keypoints[i], batch.K[i], initial_joints[i],
-                                       intersections=True, plain=frame)
+                                       intersections=True, plain=frame, batch_joints=posed)
             out[f"volume_{name}"].append(m.intersection_volume_cm3)
             out[f"depth_{name}"].append(m.max_p_mm)
             out[f"count_{name}"].append(m.intersection_count)

@@ -10,6 +10,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import torch
 
 from handviewer.hand.subject import SubjectShape
 from handviewer.pipeline.results import FrameMetrics, FrameResult
@@ -103,6 +104,8 @@ def run(pipeline: Pipeline, batch: FrameBatch, settings: RefineSettings | None =
     refined = None
     if settings is not None:
         refined = yield from scaled(pipeline.refine(initial, batch.keypoints, batch.K, settings), 0.0, 0.7)
+    with torch.no_grad():  # each estimate's joints, posed for the whole batch at once
+        posed = {"initial": initial.pair.joints(), "refined": refined.joints() if refined is not None else None}
     plain = {}  # estimate -> its frames' plain vertices and occupancy counts, posed and counted together
     if metrics:
         if cache is None or any(i not in cache.before for i in batch.indices.tolist()):
@@ -114,7 +117,7 @@ def run(pipeline: Pipeline, batch: FrameBatch, settings: RefineSettings | None =
         result = cache.before.get(index) if cache is not None else None
         if result is None:
             estimate, m, points, probs = _assess(pipeline, batch, initial, initial.pair, i, metrics, meshes,
-                                                 plain.get("initial"))
+                                                 plain.get("initial"), posed["initial"])
             result = FrameResult(index=index, keypoints_2d=np.asarray(batch.keypoints[i], np.float32), before=estimate,
                                  metrics_before=m, intersection_points_before=points, intersection_probs_before=probs,
                                  camera_K=np.asarray(batch.K[i], np.float64))
@@ -122,7 +125,7 @@ def run(pipeline: Pipeline, batch: FrameBatch, settings: RefineSettings | None =
                 cache.before[index] = result
         if refined is not None:
             estimate, m, points, probs = _assess(pipeline, batch, initial, refined, i, metrics, meshes,
-                                                 plain.get("refined"))
+                                                 plain.get("refined"), posed["refined"])
             result = replace(result, after=estimate, metrics_after=m, intersection_points_after=points,
                              intersection_probs_after=probs)
         out.append(result)
@@ -132,16 +135,17 @@ def run(pipeline: Pipeline, batch: FrameBatch, settings: RefineSettings | None =
 
 
 def _assess(pipeline: Pipeline, batch: FrameBatch, initial: Initial, pair, i: int, metrics: bool, meshes: bool,
-            plain: tuple[np.ndarray, np.ndarray] | None = None):
+            plain: tuple[np.ndarray, np.ndarray] | None = None, joints: torch.Tensor | None = None):
     """Row i of `pair` (initial or refined parameters): its HandsEstimate, FrameMetrics and the
     intersection grid points (P, 3) mm with their occupancy probabilities (P,). plain: the batch's
-    `plain_meshes_and_occupancy`, when computed together."""
-    estimate = pipeline.estimate(pair, initial.present, i, meshes=meshes)
+    `plain_meshes_and_occupancy`, when computed together; joints: `pair.joints()` of the batch."""
+    estimate = pipeline.estimate(pair, initial.present, i, meshes=meshes, batch_joints=joints)
     frame = None
     if plain is not None and np.isfinite(plain[1][i]):
         frame = (plain[0][i], int(plain[1][i]))
     m, points, probs = pipeline.metrics(pair, initial.present, i, batch.keypoints[i], batch.K[i],
-                                        initial.joints[i].numpy(), intersections=metrics, plain=frame)
+                                        initial.joints[i].numpy(), intersections=metrics, plain=frame,
+                                        batch_joints=joints)
     return estimate, m, points, probs
 
 

@@ -206,10 +206,12 @@ class Pipeline:
 
     # --- results ------------------------------------------------------------------------------
     @torch.no_grad()
-    def estimate(self, pair: PairParams, present: torch.Tensor, i: int, meshes: bool = True) -> HandsEstimate:
+    def estimate(self, pair: PairParams, present: torch.Tensor, i: int, meshes: bool = True,
+                 batch_joints: torch.Tensor | None = None) -> HandsEstimate:
         """Frame i of a batch as a HandsEstimate, with `refined` meshes when `meshes` (NaN for a missing
-        hand, whose parameters are NaN too)."""
-        joints = _frame(pair, i).joints()[0].numpy().astype(np.float32)  # FK of this frame only
+        hand, whose parameters are NaN too). batch_joints: `pair.joints()` (N, 2, 21, 3) mm, when the
+        caller posed the whole batch (one FK call for all its frames instead of one each)."""
+        joints = _frame_joints(pair, i, batch_joints)[0].numpy().astype(np.float32)
         keep = present[i].numpy()
         joints[~keep] = np.nan
         params = {f"{side}_{k}": np.where(keep[h], v[i].numpy(), np.nan).astype(np.float32)
@@ -260,13 +262,13 @@ class Pipeline:
     @torch.no_grad()
     def metrics(self, pair: PairParams, present: torch.Tensor, i: int, keypoints: np.ndarray | None,
                 K: np.ndarray | None, initial_joints: np.ndarray | None,
-                intersections: bool = True, plain: tuple[np.ndarray, float] | None = None
-                ) -> tuple[FrameMetrics, np.ndarray, np.ndarray]:
+                intersections: bool = True, plain: tuple[np.ndarray, float] | None = None,
+                batch_joints: torch.Tensor | None = None) -> tuple[FrameMetrics, np.ndarray, np.ndarray]:
         """Metrics of frame i, and the intersection grid points (P, 3) mm with their probabilities (P,).
         intersections False: only the cheap ones (reprojection, moved), no grid points. plain: the
         frame's (2, V, 3) plain vertices and occupancy count from `plain_meshes_and_occupancy`, when
-        the caller has them (else computed here)."""
-        joints = _frame(pair, i).joints()  # (1, 2, 21, 3) mm
+        the caller has them (else computed here). batch_joints: as in `estimate`."""
+        joints = _frame_joints(pair, i, batch_joints)  # (1, 2, 21, 3) mm
         reproj = np.nan
         if keypoints is not None and K is not None:
             reproj = float(reprojection_px(joints, torch.as_tensor(np.asarray(keypoints, np.float32)[None]),
@@ -294,8 +296,11 @@ class Pipeline:
             occupancy = int(occupancy_count(net, jr, jl, self.to_device(vr[None], device), self.to_device(vl[None], device))[0])
         probs = np.zeros(0, np.float32)
         if len(points):
-            pts = self.to_device(points[None], device)
-            probs = torch.minimum(net.probability(pts, jr), net.probability_left(pts, jl))[0].cpu().numpy()
+            # Inside both hands: the right hand's occupancy and the left's (the mirrored right hand), in
+            # one network call. The points lie inside both meshes, within reach of both skeletons.
+            pts, flip = self.to_device(points[None], device), flip_x(jr)
+            p = net.probability(torch.cat([pts, pts * flip]), torch.cat([jr, jl * flip]), near_only=True)
+            probs = torch.minimum(p[0], p[1]).cpu().numpy()
         m = FrameMetrics(intersection_count=count, intersection_volume_cm3=volume, occupancy_count=occupancy,
                          ave_p_mm=ave, max_p_mm=mx, reprojection_px=reproj, moved_mm=moved)
         return m, points.astype(np.float32), probs.astype(np.float32)
@@ -308,6 +313,11 @@ def _device_of(module: torch.nn.Module) -> torch.device:
 def _frame(pair: PairParams, i: int) -> PairParams:
     """Frame i of a batch as a batch of one (per-frame results must not pose the whole batch)."""
     return PairParams(pair.right[i : i + 1], pair.left[i : i + 1])
+
+
+def _frame_joints(pair: PairParams, i: int, batch_joints: torch.Tensor | None) -> torch.Tensor:
+    """(1, 2, 21, 3) mm: frame i's joints, from the posed batch when given, else posed alone."""
+    return batch_joints[i : i + 1] if batch_joints is not None else _frame(pair, i).joints()
 
 
 def _hold_shape(initial: Initial, shape: SubjectShape, keypoints: torch.Tensor, K: torch.Tensor) -> Initial:

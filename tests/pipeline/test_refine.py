@@ -426,3 +426,24 @@ def test_a_line_over_placements_judges_its_candidates_as_posing_each_one_does(oc
     # A line that bends a finger is not a rigid move: each candidate is posed.
     direction[:, 10] = 0.1
     assert refine_module._Line(occupancy, x0, direction, bones, settings, weights).posed is None
+
+
+def test_the_intersection_points_carry_the_occupancy_of_both_hands(occupancy):
+    """Each intersection point's probability is the smaller of the two hands' occupancies there."""
+    pushed, _ = intersecting_pairs(3, seed=4)
+    pipe = Pipeline(occupancy=occupancy, uplift=object())
+    init = pipe.initial_from_joints(pushed)
+    joints = init.pair.joints()
+    seen = 0
+    for i in range(3):
+        _, points, probs = pipe.metrics(init.pair, init.present, i, None, None, None)
+        if len(points) == 0:
+            continue
+        seen += 1
+        pts = torch.as_tensor(points)[None]
+        with torch.no_grad():
+            want = torch.minimum(occupancy.probability(pts, joints[i : i + 1, 0]),
+                                 occupancy.probability_left(pts, joints[i : i + 1, 1]))[0].numpy()
+        assert np.allclose(probs, want, atol=1e-5)
+        assert probs.max() > 0.5  # inside both hands
+    assert seen >= 2
