@@ -57,3 +57,18 @@ def test_float32_residuals_are_refused():
 
     with pytest.raises(TypeError, match="float64"):
         levenberg_marquardt(lambda x, problem: x.float(), torch.zeros(1, 2))
+
+
+def test_a_step_that_leaves_the_box_solves_the_free_parameters_given_the_bound():
+    """When the Gauss-Newton step carries a parameter past its bound, that parameter goes onto the
+    bound and the others are solved given it: one step reaches the constrained minimum of a linear
+    problem, where clipping the step alone left the others balancing an overshoot that did not
+    happen (and LM then crawled along the limits)."""
+
+    def residuals(x, problem):  # minimum at (3, 2.5); with x0 <= 1, at (1, 1.5)
+        return torch.stack([x[:, 0] - 3.0, x[:, 1] - 0.5 * x[:, 0] - 1.0], 1)
+
+    start = torch.zeros(1, 2, dtype=torch.float64)
+    high = torch.tensor([1.0, 10.0], dtype=torch.float64)
+    x = levenberg_marquardt(residuals, start, None, high, iterations=1)
+    assert torch.allclose(x, torch.tensor([[1.0, 1.5]], dtype=torch.float64), atol=1e-2)
