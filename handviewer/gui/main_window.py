@@ -235,6 +235,9 @@ class MainWindow(DatasetActions, QMainWindow):
         self.model.history_changed.connect(self._update_history)
         self.model.view_changed.connect(self._sync_view_actions)
         self.model.reset.connect(self._sync_view_actions)
+        # A keypoint edit makes the last job's message ("Refining frame 3: done") stale: say so at once.
+        self.model.keypoints_changed.connect(
+            lambda index, _kp: self.say(f"Frame {index}: 2D keypoints changed", important=True))
         self._update_history()
         self._sync_view_actions()
         if self.session.load_warnings:  # what went wrong reading the session files (set aside, not recovered)

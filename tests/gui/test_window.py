@@ -197,6 +197,19 @@ def test_undo_reaches_the_edits_while_the_frame_number_has_the_focus(qtbot, make
     assert np.allclose(window.session.keypoint_edits[0][1, 4, :2], [123.0, 45.0])
 
 
+def test_a_keypoint_edit_replaces_the_last_jobs_message(qtbot, make_window):
+    """The status line no longer says "Refining frame 0: done" once the user has moved a keypoint of
+    that frame (the refined result it announced is gone)."""
+    window = make_window()
+    wait_result(qtbot, window, 0)
+    wait_idle(qtbot, window)
+    window.say("Refining frame 0: done", important=True)
+    window.session.move_keypoint(0, 1, 4, 123.0, 45.0)
+    assert window.status_label.text() == "Frame 0: 2D keypoints changed"
+    window.session.undo()
+    assert window.status_label.text() == "Frame 0: 2D keypoints changed"
+
+
 def test_drag_keypoint_then_undo_redo(qtbot, make_window):
     window = make_window()
     original = wait_result(qtbot, window, 0)

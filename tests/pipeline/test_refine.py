@@ -283,17 +283,22 @@ def test_the_placement_search_moves_the_hands_no_further_than_it_takes(occupancy
     assert parted.sum() >= 3  # frames parted by placement alone: their fingers are as they were
 
 
+def _touching_pairs_flat(occupancy, n: int):
+    """n pushed-together pairs fitted by IK: (the refine module, their flat poses (n, 84), their bones
+    (right, left))."""
+    import sys
+
+    refine_module = sys.modules["handviewer.refine.refine"]  # the package re-exports a function of that name
+    pushed, _ = intersecting_pairs(n, seed=4)
+    pair = Pipeline(occupancy=occupancy, uplift=object()).initial_from_joints(pushed).pair
+    return refine_module, refine_module._flatten(pair), (pair.right.bones, pair.left.bones)
+
+
 def test_a_placement_step_moves_the_joints_one_mm_whatever_the_size_of_the_gradient(occupancy):
     """The search's unit step moves the joints 1 mm RMS, for a slight touch's small gradient too (a
     real contact variant was once sent 230 km away: its step, differenced in float32 on joints a metre
     from the camera, moved them by less than their rounding)."""
-    import sys
-
-    refine_module = sys.modules["handviewer.refine.refine"]
-    pushed, _ = intersecting_pairs(2, seed=4)
-    pair = Pipeline(occupancy=occupancy, uplift=object()).initial_from_joints(pushed).pair
-    x0 = refine_module._flatten(pair)
-    bones = (pair.right.bones, pair.left.bones)
+    refine_module, x0, bones = _touching_pairs_flat(occupancy, 2)
     g = torch.zeros_like(x0)
     g[:, refine_module._PLACEMENT] = torch.tensor([3.0, -1.0, 2.0, 0.5, 0.2, -0.1] * 2, dtype=x0.dtype)
     with torch.no_grad():
@@ -399,13 +404,7 @@ def test_a_wider_contact_tolerance_moves_touching_hands_less(occupancy):
 def test_a_line_over_placements_judges_its_candidates_as_posing_each_one_does(occupancy):
     """The placement search tests rigid moves of hands posed once, with their encodings held: the
     intersection term of every candidate is the one of posing it, and so is each verdict."""
-    import sys
-
-    refine_module = sys.modules["handviewer.refine.refine"]
-    pushed, _ = intersecting_pairs(4, seed=4)
-    pair = Pipeline(occupancy=occupancy, uplift=object()).initial_from_joints(pushed).pair
-    x0 = refine_module._flatten(pair)
-    bones = (pair.right.bones, pair.left.bones)
+    refine_module, x0, bones = _touching_pairs_flat(occupancy, 4)
     direction = torch.zeros_like(x0)
     g = torch.Generator().manual_seed(2)
     direction[:, refine_module._PLACEMENT] = torch.randn(4, 12, generator=g) * torch.tensor([0.01] * 3 + [1.0] * 3).repeat(2)
