@@ -104,11 +104,13 @@ def run(pipeline: Pipeline, batch: FrameBatch, settings: RefineSettings | None =
     refined = None
     if settings is not None:
         refined = yield from scaled(pipeline.refine(initial, batch.keypoints, batch.K, settings), 0.0, 0.7)
-    with torch.no_grad():  # each estimate's joints, posed for the whole batch at once
-        posed = {"initial": initial.pair.joints(), "refined": refined.joints() if refined is not None else None}
+    uncached = cache is None or any(i not in cache.before for i in batch.indices.tolist())
+    with torch.no_grad():  # each estimate's joints, posed for the whole batch at once (where it is assessed)
+        posed = {"initial": initial.pair.joints() if uncached else None,
+                 "refined": refined.joints() if refined is not None else None}
     plain = {}  # estimate -> its frames' plain vertices and occupancy counts, posed and counted together
     if metrics:
-        if cache is None or any(i not in cache.before for i in batch.indices.tolist()):
+        if uncached:
             plain["initial"] = pipeline.plain_meshes_and_occupancy(initial.pair, initial.present)
         if refined is not None:
             plain["refined"] = pipeline.plain_meshes_and_occupancy(refined, initial.present)
