@@ -118,7 +118,8 @@ class RigidPair:
         A hand's points are trans + R(rot) q in its own (unmirrored) frame, so moving it from
         (rot0, trans0) to (rot, trans) is p -> trans + R(rot) R(rot0)^T (p - trans0); the left hand
         is mirrored into that frame and back."""
-        flip = torch.stack([torch.ones_like(self.trans[0, 0]), flip_x(self.trans)])  # (2, 3) per hand
+        mirror = flip_x(self.trans)
+        flip = torch.stack([torch.ones_like(mirror), mirror])  # (2, 3) per hand
         turn = axis_angle_to_matrix(rot) @ self.turned_back[frame]  # (M, 2, 3, 3)
         trans0 = self.trans[frame]
 

@@ -145,8 +145,8 @@ class OccupancyNetwork(nn.Module):
 
     def hand_feature(self, joints: torch.Tensor) -> torch.Tensor:
         """joints (N, 21, 3) mm of right hands, any frame -> (N, feature): the encoding `probability`
-        conditions on. It sees the canonical joints only, so it does not change when a hand is moved
-        rigidly."""
+        conditions on. It sees the canonical joints only, so a hand moved rigidly keeps it (up to float
+        rounding)."""
         return self.encode(to_canonical(joints, joints)[1])
 
     def probability(self, points: torch.Tensor, joints: torch.Tensor, chunk: int = 65536, logit_bias: float = 0.0,

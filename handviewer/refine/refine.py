@@ -496,7 +496,8 @@ class _Line:
     at a time, and whether their hands are apart there (intersection term < QUIET_LOSS). Lines that
     change the placements alone are tested by rigid moves of the hands posed once (`_Posed`: given,
     posed at any placement of the same hands, or posed here at x0), the others by posing each
-    candidate."""
+    candidate. A given `posed` must hold x0's rows with x0's angles and bones (nothing checks it: the
+    search passes the body it posed at its start, whose hands only its placements change)."""
 
     def __init__(self, net, x0: torch.Tensor, direction: torch.Tensor, bones, settings, weights,
                  posed: _Posed | None = None) -> None:

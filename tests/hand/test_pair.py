@@ -50,3 +50,9 @@ def test_the_gradient_of_a_rigid_move_is_that_of_posing():
     full = torch.autograd.grad((posed.joints() * target).sum(), tensors)
     assert torch.allclose(rigid[0], torch.stack(full[:2], 1), rtol=1e-3, atol=1e-2)
     assert torch.allclose(rigid[1], torch.stack(full[2:], 1), rtol=1e-3, atol=1e-3)
+
+
+def test_a_body_of_no_frames_moves_to_nothing():
+    body = RigidPair.pose(_pair(2, seed=7), surface=True).rows(torch.zeros(0, dtype=torch.long))
+    joints, points = body.at(torch.zeros(0, dtype=torch.long), body.rot, body.trans)
+    assert joints.shape == (0, 2, 21, 3) and points.shape[0] == 0
