@@ -65,6 +65,7 @@ class SceneView(QWidget):
         self._fitted_K: bytes | None = None  # the intrinsics the last preset was fitted with
         self._side_by_side = False
         self._shown: list = []
+        self._closed = False  # render windows finalized: late timers and signals must not draw
         self._fit_timer = QTimer(self)  # a resize comes in many steps: refit once they stop
         self._fit_timer.setSingleShot(True)
         self._fit_timer.setInterval(80)
@@ -150,7 +151,7 @@ class SceneView(QWidget):
     def refit(self) -> None:
         """Apply the last preset again (after a resize, a frame change), unless the user moved the
         camera since or asked to keep it."""
-        if self._preset is not None and not self.keep_camera.isChecked():
+        if self._preset is not None and not self.keep_camera.isChecked() and not self._closed:
             self.camera_preset(self._preset)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
@@ -159,6 +160,8 @@ class SceneView(QWidget):
 
     def camera_preset(self, name: str) -> None:
         self._preset = name
+        if self._closed:
+            return
         result = self.model.results.get(self.model.current)
         K = None if result is None else result.camera_K
         self._fitted_K = None if K is None else K.tobytes()
@@ -166,12 +169,16 @@ class SceneView(QWidget):
         self.render()
 
     def render(self) -> None:
+        if self._closed:
+            return
         for k in range(self._view_count()):
             self._render_one(k)
 
     @Slot()
     def refresh(self, *_args) -> None:
         """Show the current frame's result in each view (hidden when not computed yet)."""
+        if self._closed:
+            return
         index = self.model.current
         result = self.model.results.get(index)
         self._shown = []
@@ -272,6 +279,9 @@ class SceneView(QWidget):
             self.refresh()
 
     def close_views(self) -> None:
-        """Finalize the render windows (call before the widget goes away)."""
+        """Finalize the render windows (call before the widget goes away). A resize's refit still
+        pending, or a result arriving later, then draws nothing: a finalized view has no size."""
+        self._closed = True
+        self._fit_timer.stop()
         for interactor in self.interactors:
             interactor.close()

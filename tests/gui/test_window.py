@@ -434,3 +434,17 @@ def test_a_frame_without_hands_cannot_be_refined_or_verified(qtbot, make_window)
     wait_idle(qtbot, window)
     assert window.computer.calls["refine"] == refines and window.session.flags.get(0) is None
     assert "no hands to verify" in window.status_label.text()
+
+
+def test_a_resize_just_before_closing_does_not_draw_into_the_finalized_views(qtbot, make_window):
+    # Seen in CI: a resize's refit timer fired after shutdown() had finalized the render windows
+    # and raised in the event loop ("Interactor has no attribute 'window_size'").
+    window = make_window()
+    wait_result(qtbot, window, 0)
+    window.resize(window.width() + 40, window.height() + 30)
+    assert window.scene_view._fit_timer.isActive()
+    window.shutdown()
+    assert not window.scene_view._fit_timer.isActive()
+    window.scene_view.refit()  # the timer's slot and late signals are no-ops now
+    window.scene_view.refresh()
+    qtbot.wait(150)
