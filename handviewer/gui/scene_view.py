@@ -151,7 +151,7 @@ class SceneView(QWidget):
     def refit(self) -> None:
         """Apply the last preset again (after a resize, a frame change), unless the user moved the
         camera since or asked to keep it."""
-        if self._preset is not None and not self.keep_camera.isChecked() and not self._closed:
+        if self._preset is not None and not self.keep_camera.isChecked():
             self.camera_preset(self._preset)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
