@@ -468,8 +468,8 @@ class _Posed:
 
     @classmethod
     def of(cls, net, pair: PairParams, settings) -> "_Posed":
-        body = RigidPair.pose(pair, settings.point_set in SURFACE_SETS, inset_mm=settings.contact_mm,
-                              face_centres=settings.point_set == "surface")
+        surface = _surface_options(settings)
+        body = RigidPair.pose(pair, surface is not None, **(surface or {}))
         with torch.no_grad():
             return cls(body, hand_features(net, body.joints[:, 0], body.joints[:, 1]))
 
@@ -552,12 +552,20 @@ def _put(pair: PairParams, idx: torch.Tensor, x: torch.Tensor, sub: PairParams) 
     return out
 
 
+def _surface_options(settings) -> dict | None:
+    """`PairParams.joints_and_vertices`'s options for the settings' point set when it needs the mesh
+    surface posed (None: the joints alone do): its inset and whether it takes face centres."""
+    if settings.point_set not in SURFACE_SETS:
+        return None
+    return {"inset_mm": settings.contact_mm, "face_centres": settings.point_set == "surface"}
+
+
 def _intersection(net, pair: PairParams, settings, weights, joints=None, verts=None, frames=None) -> torch.Tensor:
     """(N,) intersection term of the settings' variant (posing the plain meshes when it needs them);
     frames (N,) bool: evaluate only these (the others get 0)."""
-    if settings.point_set in SURFACE_SETS and verts is None:
-        joints, verts = pair.joints_and_vertices(inset_mm=settings.contact_mm,
-                                                 face_centres=settings.point_set == "surface")
+    surface = _surface_options(settings)
+    if surface is not None and verts is None:
+        joints, verts = pair.joints_and_vertices(**surface)
     elif joints is None:
         joints = pair.joints()
     return intersection_term(net, joints, settings.point_set, settings.both_hands, verts, weights.margin_logit,
@@ -566,9 +574,8 @@ def _intersection(net, pair: PairParams, settings, weights, joints=None, verts=N
 
 def _energy(net, pair, initial, keypoints, K, settings, weights, frames=None) -> tuple[torch.Tensor, torch.Tensor]:
     """(N,) data terms and (N,) intersection term (0 for frames not in `frames`, when given), unweighted."""
-    use_mesh = settings.weight > 0 and settings.point_set in SURFACE_SETS
-    joints, verts = (pair.joints_and_vertices(_touching(frames), inset_mm=settings.contact_mm,
-                                              face_centres=settings.point_set == "surface") if use_mesh
+    surface = _surface_options(settings) if settings.weight > 0 else None
+    joints, verts = (pair.joints_and_vertices(_touching(frames), **surface) if surface is not None
                      else (pair.joints(), None))
     e = data_terms(joints, initial, keypoints, K, weights)
     inter = torch.zeros_like(e)
